@@ -1,0 +1,1 @@
+//! kubectl-chart: render charts, run WebAssembly plugins, diff and apply against a cluster.
