@@ -1,1 +1,11 @@
 //! kubectl-chart: render charts, run WebAssembly plugins, diff and apply against a cluster.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`cli::Cli`]; everything else is library
+//! code, usable and testable on its own.
+
+pub mod chart;
+pub mod cli;
+pub mod lint;
+pub mod manifest;
+pub mod render;
+pub mod yaml;

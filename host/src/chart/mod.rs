@@ -1,0 +1,594 @@
+//! Charts: loading a chart folder or packaged `.tgz` into memory, `Chart.yaml` metadata, and
+//! the split of its files into templates, partials, notes and plain files. No cluster here.
+
+pub mod constraint;
+pub mod values;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::yaml;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("chart `{}` not found", path.display())]
+    NotFound { path: PathBuf },
+    #[error("failed to read chart file `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a chart: it has no Chart.yaml", path.display())]
+    NoChartYaml { path: PathBuf },
+    #[error("`{}` line {line}: {message}", path.display())]
+    Yaml {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("`{}`: {message}", path.display())]
+    Metadata { path: PathBuf, message: String },
+    #[error("`{}` is not valid JSON at line {line}: {message}", path.display())]
+    Json {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("`{}` is not a valid chart archive: {message}", path.display())]
+    Archive { path: PathBuf, message: String },
+    #[error("`{}` is not UTF-8 text", path.display())]
+    NotText { path: PathBuf },
+    #[error(
+        "chart `{chart}` requires kubeVersion `{constraint}`, which is incompatible with Kubernetes {kube_version}"
+    )]
+    KubeVersion {
+        chart: String,
+        constraint: String,
+        kube_version: String,
+    },
+    #[error("chart `{chart}` has an invalid kubeVersion `{constraint}`")]
+    KubeVersionSyntax {
+        chart: String,
+        constraint: String,
+        #[source]
+        source: constraint::Error,
+    },
+    #[error("chart `{chart}` is a library chart: it can be used as a dependency but not rendered")]
+    Library { chart: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Chart.yaml`, as Helm reads it. Unknown keys are kept in `extra` so nothing is lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub chart_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    /// The renderer plugin to use instead of the built-in Handlebars engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renderer: Option<String>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// A template file: its path relative to the chart root (`templates/deployment.yaml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub path: String,
+    pub text: String,
+}
+
+/// A chart loaded into memory. Paths inside are relative to the chart root, with `/`.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Where the chart was loaded from, for error messages.
+    pub location: PathBuf,
+    pub metadata: Metadata,
+    /// `values.yaml` (an empty map when absent).
+    pub values: Value,
+    /// `values.schema.json`, when present.
+    pub schema: Option<Value>,
+    /// Templates that produce objects, sorted by path.
+    pub templates: Vec<Template>,
+    /// Files in `templates/` whose name starts with `_`: they define partials.
+    pub partials: Vec<Template>,
+    /// `templates/NOTES.txt`, rendered for the user after install.
+    pub notes: Option<Template>,
+    /// Every other file of the chart, for `Files` in templates.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Chart {
+    /// The chart's name (from `Chart.yaml`).
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    /// The full path of a chart file, for error messages.
+    pub fn file_path(&self, relative: &str) -> PathBuf {
+        self.location.join(relative)
+    }
+
+    /// Checks `kubeVersion` from `Chart.yaml` against the cluster's version (`v1.35.0`).
+    pub fn check_kube_version(&self, kube_version: &str) -> Result<()> {
+        let Some(constraint) = self.metadata.kube_version.as_deref() else {
+            return Ok(());
+        };
+        let ok = constraint::matches(constraint, kube_version).map_err(|source| {
+            Error::KubeVersionSyntax {
+                chart: self.name().to_owned(),
+                constraint: constraint.to_owned(),
+                source,
+            }
+        })?;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::KubeVersion {
+                chart: self.name().to_owned(),
+                constraint: constraint.to_owned(),
+                kube_version: kube_version.to_owned(),
+            })
+        }
+    }
+
+    /// Fails for library charts, which Helm refuses to install or render.
+    pub fn check_renderable(&self) -> Result<()> {
+        if self.metadata.chart_type.as_deref() == Some("library") {
+            return Err(Error::Library {
+                chart: self.name().to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Loads a chart from a folder or a packaged chart (`.tgz`, as `helm package` writes).
+pub fn load(path: &Path) -> Result<Chart> {
+    let meta = fs::metadata(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            path: path.to_owned(),
+        },
+        _ => Error::Read {
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    let files = if meta.is_dir() {
+        read_dir_files(path)?
+    } else {
+        read_archive_files(path)?
+    };
+    from_files(path, files)
+}
+
+/// Builds a chart from its files (paths relative to the chart root).
+pub fn from_files(location: &Path, mut files: BTreeMap<String, Vec<u8>>) -> Result<Chart> {
+    let chart_yaml_path = location.join("Chart.yaml");
+    let chart_yaml = files
+        .remove("Chart.yaml")
+        .ok_or_else(|| Error::NoChartYaml {
+            path: location.to_owned(),
+        })?;
+    let metadata = parse_metadata(&chart_yaml_path, &chart_yaml)?;
+
+    let values = match files.remove("values.yaml") {
+        Some(bytes) => parse_values_yaml(&location.join("values.yaml"), &bytes)?,
+        None => Value::Object(Default::default()),
+    };
+    let schema = match files.remove("values.schema.json") {
+        Some(bytes) => {
+            let path = location.join("values.schema.json");
+            Some(serde_json::from_slice(&bytes).map_err(|err| Error::Json {
+                path,
+                line: err.line(),
+                message: err.to_string(),
+            })?)
+        }
+        None => None,
+    };
+
+    let mut templates = Vec::new();
+    let mut partials = Vec::new();
+    let mut notes = None;
+    let mut rest = BTreeMap::new();
+    for (path, bytes) in files {
+        let Some(inner) = path.strip_prefix("templates/") else {
+            // Subcharts and plugins are not chart files that templates can read.
+            if !path.starts_with("charts/") && !path.starts_with("plugins/") {
+                rest.insert(path, bytes);
+            }
+            continue;
+        };
+        let text = String::from_utf8(bytes).map_err(|_| Error::NotText {
+            path: location.join(&path),
+        })?;
+        let file_name = inner.rsplit('/').next().unwrap_or(inner);
+        let is_notes = inner == "NOTES.txt";
+        let is_partial = file_name.starts_with('_');
+        let template = Template { path, text };
+        if is_notes {
+            notes = Some(template);
+        } else if is_partial {
+            partials.push(template);
+        } else {
+            templates.push(template);
+        }
+    }
+
+    Ok(Chart {
+        location: location.to_owned(),
+        metadata,
+        values,
+        schema,
+        templates,
+        partials,
+        notes,
+        files: rest,
+    })
+}
+
+fn parse_metadata(path: &Path, bytes: &[u8]) -> Result<Metadata> {
+    let metadata: Metadata = yaml::from_slice(bytes).map_err(|err| yaml_error(path, &err))?;
+    let invalid = |message: &str| Error::Metadata {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    };
+    if metadata.api_version.is_empty() {
+        return Err(invalid("apiVersion is required (v2 for new charts)"));
+    }
+    if metadata.api_version != "v1" && metadata.api_version != "v2" {
+        return Err(invalid(&format!(
+            "apiVersion `{}` is not supported (use v2)",
+            metadata.api_version
+        )));
+    }
+    if metadata.name.is_empty() {
+        return Err(invalid("name is required"));
+    }
+    if metadata.name.contains('/') || metadata.name.contains('\\') {
+        return Err(invalid("name must not contain a path separator"));
+    }
+    if metadata.version.is_empty() {
+        return Err(invalid("version is required"));
+    }
+    if semver::Version::parse(metadata.version.trim_start_matches('v')).is_err() {
+        return Err(invalid(&format!(
+            "version `{}` is not a valid semantic version",
+            metadata.version
+        )));
+    }
+    if let Some(kind) = metadata.chart_type.as_deref()
+        && kind != "application"
+        && kind != "library"
+    {
+        return Err(invalid(&format!(
+            "type `{kind}` is invalid (application or library)"
+        )));
+    }
+    Ok(metadata)
+}
+
+/// Parses a values file: a YAML map, or empty.
+pub fn parse_values_yaml(path: &Path, bytes: &[u8]) -> Result<Value> {
+    let value: Value = yaml::from_slice(bytes).map_err(|err| yaml_error(path, &err))?;
+    match value {
+        Value::Null => Ok(Value::Object(Default::default())),
+        Value::Object(_) => Ok(value),
+        _ => Err(Error::Yaml {
+            path: path.to_owned(),
+            line: 1,
+            message: "values must be a map of keys to values".to_owned(),
+        }),
+    }
+}
+
+fn yaml_error(path: &Path, err: &yaml::Error) -> Error {
+    let (line, message) = yaml::error_position(err);
+    Error::Yaml {
+        path: path.to_owned(),
+        line,
+        message,
+    }
+}
+
+fn read_dir_files(root: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let ignore = match fs::read_to_string(root.join(".helmignore")) {
+        Ok(text) => IgnoreRules::parse(&text),
+        Err(_) => IgnoreRules::default(),
+    };
+    let mut files = BTreeMap::new();
+    let mut stack = vec![(root.to_owned(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let entries = fs::read_dir(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Read {
+                path: dir.clone(),
+                source,
+            })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{prefix}{name}");
+            let path = entry.path();
+            let is_dir = fs::metadata(&path)
+                .map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?
+                .is_dir();
+            if name == ".git" || ignore.ignores(&relative, is_dir) {
+                continue;
+            }
+            if is_dir {
+                stack.push((path, format!("{relative}/")));
+            } else {
+                let bytes = fs::read(&path).map_err(|source| Error::Read { path, source })?;
+                files.insert(relative, bytes);
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn read_archive_files(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let archive_error = |message: String| Error::Archive {
+        path: path.to_owned(),
+        message,
+    };
+    let file = fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut files = BTreeMap::new();
+    let mut top: Option<String> = None;
+    let entries = archive
+        .entries()
+        .map_err(|err| archive_error(err.to_string()))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|err| archive_error(err.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(|err| archive_error(err.to_string()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        // Helm packages put every file under one folder named after the chart.
+        let Some((first, rest)) = name.split_once('/') else {
+            return Err(archive_error(format!(
+                "`{name}` is outside the chart folder"
+            )));
+        };
+        if rest.split('/').any(|part| part == "..") {
+            return Err(archive_error(format!("`{name}` escapes the chart folder")));
+        }
+        match &top {
+            None => top = Some(first.to_owned()),
+            Some(t) if t != first => {
+                return Err(archive_error(format!(
+                    "more than one top-level folder (`{t}` and `{first}`)"
+                )));
+            }
+            Some(_) => {}
+        }
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|err| archive_error(err.to_string()))?;
+        files.insert(rest.to_owned(), bytes);
+    }
+    if files.is_empty() {
+        return Err(archive_error("the archive holds no files".to_owned()));
+    }
+    Ok(files)
+}
+
+/// A subset of `.helmignore` (gitignore-like) rules: `name`, `*.ext`, `dir/`, `/anchored`, `!negation`.
+#[derive(Debug, Default)]
+struct IgnoreRules {
+    rules: Vec<(String, bool, bool, bool)>, // pattern, dir_only, anchored, negated
+}
+
+impl IgnoreRules {
+    fn parse(text: &str) -> Self {
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (negated, line) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let (dir_only, line) = match line.strip_suffix('/') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let (anchored, line) = match line.strip_prefix('/') {
+                Some(rest) => (true, rest),
+                None => (line.contains('/'), line),
+            };
+            rules.push((line.to_owned(), dir_only, anchored, negated));
+        }
+        IgnoreRules { rules }
+    }
+
+    fn ignores(&self, relative: &str, is_dir: bool) -> bool {
+        // Chart.yaml is never ignored, whatever the rules say, as in Helm.
+        if relative == "Chart.yaml" {
+            return false;
+        }
+        let base = relative.rsplit('/').next().unwrap_or(relative);
+        let mut ignored = false;
+        for (pattern, dir_only, anchored, negated) in &self.rules {
+            if *dir_only && !is_dir {
+                continue;
+            }
+            let hit = if *anchored {
+                glob_match(pattern, relative)
+            } else {
+                glob_match(pattern, base)
+            };
+            if hit {
+                ignored = !negated;
+            }
+        }
+        ignored
+    }
+}
+
+/// Shell-style glob over one path: `*` and `?` do not cross `/`, `**` does.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                (0..=t.len()).any(|i| go(rest, &t[i..]))
+            }
+            Some(b'*') => (0..=t.len())
+                .take_while(|&i| i == 0 || t[i - 1] != b'/')
+                .any(|i| go(&p[1..], &t[i..])),
+            Some(b'?') => t.first().is_some_and(|&c| c != b'/') && go(&p[1..], &t[1..]),
+            Some(&c) => t.first() == Some(&c) && go(&p[1..], &t[1..]),
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(entries: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn splits_templates_partials_notes_and_files() {
+        let chart = from_files(
+            Path::new("c"),
+            files(&[
+                ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+                ("values.yaml", "a: 1\n"),
+                ("templates/b.yaml", "b"),
+                ("templates/a.yaml", "a"),
+                ("templates/_helpers.tpl", "h"),
+                ("templates/sub/_more.hbs", "m"),
+                ("templates/NOTES.txt", "n"),
+                ("config/app.ini", "x=1"),
+                ("charts/dep/Chart.yaml", "x"),
+            ]),
+        )
+        .unwrap();
+        let paths: Vec<_> = chart.templates.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(paths, ["templates/a.yaml", "templates/b.yaml"]);
+        assert_eq!(chart.partials.len(), 2);
+        assert_eq!(chart.notes.unwrap().text, "n");
+        assert_eq!(chart.files.keys().collect::<Vec<_>>(), ["config/app.ini"]);
+        assert_eq!(chart.values["a"], 1);
+    }
+
+    #[test]
+    fn chart_yaml_errors_name_the_file() {
+        let cases = [
+            ("name: c\nversion: 1.0.0\n", "apiVersion is required"),
+            ("apiVersion: v2\nversion: 1.0.0\n", "name is required"),
+            ("apiVersion: v2\nname: c\n", "version is required"),
+            (
+                "apiVersion: v2\nname: c\nversion: one\n",
+                "not a valid semantic version",
+            ),
+            (
+                "apiVersion: v2\nname: c\nversion: 1.0.0\ntype: app\n",
+                "type `app` is invalid",
+            ),
+            ("apiVersion: v2\nname: [c\n", "line"),
+        ];
+        for (text, expected) in cases {
+            let err = from_files(Path::new("c"), files(&[("Chart.yaml", text)])).unwrap_err();
+            let message = err.to_string();
+            assert!(message.contains("c/Chart.yaml"), "{message}");
+            assert!(
+                message.contains(expected),
+                "{message} should contain {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_chart_yaml() {
+        let err = from_files(Path::new("c"), files(&[("values.yaml", "")])).unwrap_err();
+        assert!(matches!(err, Error::NoChartYaml { .. }));
+    }
+
+    #[test]
+    fn values_must_be_a_map() {
+        let err = from_files(
+            Path::new("c"),
+            files(&[
+                ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+                ("values.yaml", "- 1\n"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("c/values.yaml"), "{err}");
+    }
+
+    #[test]
+    fn glob_matching() {
+        let cases = [
+            ("*.yaml", "a.yaml", true),
+            ("*.yaml", "a/b.yaml", false),
+            ("**/*.yaml", "a/b.yaml", true),
+            ("**/*.yaml", "a.yaml", true),
+            ("config/*", "config/a.ini", true),
+            ("config/*", "config/a/b.ini", false),
+            ("a?c", "abc", true),
+            ("a?c", "a/c", false),
+            ("files/**", "files/x/y", true),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(glob_match(pattern, text), expected, "{pattern} vs {text}");
+        }
+    }
+
+    #[test]
+    fn helmignore_rules() {
+        let rules = IgnoreRules::parse("# c\n*.bak\n.git/\n/secret.txt\n!keep.bak\n");
+        assert!(rules.ignores("a.bak", false));
+        assert!(rules.ignores("sub/a.bak", false));
+        assert!(!rules.ignores("keep.bak", false));
+        assert!(rules.ignores(".git", true));
+        assert!(rules.ignores("secret.txt", false));
+        assert!(!rules.ignores("sub/secret.txt", false));
+        assert!(!rules.ignores("Chart.yaml", false));
+    }
+}

@@ -1,0 +1,160 @@
+//! The command line: clap definitions (one file per subcommand, shared flag groups flattened
+//! in) and the dispatch from a parsed command to the library.
+
+pub mod complete;
+mod completion;
+mod template;
+mod values;
+mod version;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use template::TemplateArgs;
+pub use values::{ValueArgs, ValuesArgs};
+
+/// How a run ended, for `main` to turn into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went as asked.
+    Success,
+    /// The command ran and found differences or findings the user asked to be told of by exit code.
+    Changes,
+}
+
+/// `kubectl chart`: render, lint, diff and apply charts, with WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-chart",
+    bin_name = "kubectl chart",
+    version = version::VERSION,
+    about = "Render, lint, diff and apply Helm-style charts, with WebAssembly plugins",
+    propagate_version = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every kubectl user expects; accepted before or after the subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Namespace of the release (default: the kubeconfig context's namespace, else `default`)
+    #[arg(short = 'n', long, global = true, env = "KUBECTL_CHART_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig context to use
+    #[arg(long = "context", visible_alias = "kube-context", global = true)]
+    pub context: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// When to use colours; NO_COLOR in the environment means never unless `always`
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print more about what is happening (-v, -vv)
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The output format of commands that print data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a chart and print the objects, as `helm template` does
+    Template(TemplateArgs),
+    /// Print the values a chart would be rendered with
+    Values(ValuesArgs),
+    /// Print the version of kubectl-chart
+    Version(version::VersionArgs),
+    /// Print a shell completion script (bash, zsh or fish)
+    Completion(completion::CompletionArgs),
+    /// Cobra-style completion protocol used by kubectl's plugin completion
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::CompleteArgs),
+}
+
+impl Cli {
+    /// Runs the parsed command, writing its normal output to `out`.
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+        self.global.apply_color();
+        match self.command {
+            Command::Template(args) => template::run(&self.global, args, out),
+            Command::Values(args) => values::run(args, out),
+            Command::Version(args) => version::run(args, out),
+            Command::Completion(args) => completion::run(args, out),
+            Command::Complete(args) => complete::run(args, out),
+        }
+    }
+}
+
+impl GlobalArgs {
+    /// Sets colour output for the whole process from `--color` and `NO_COLOR`.
+    pub fn apply_color(&self) {
+        let on = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::IsTerminal::is_terminal(&io::stdout())
+            }
+        };
+        colored::control::set_override(on);
+    }
+
+    /// The namespace for the release: `-n`, else `default`.
+    pub fn namespace_or_default(&self) -> String {
+        self.namespace
+            .clone()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| "default".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kubectl-chart",
+            "template",
+            "r",
+            "c",
+            "-n",
+            "shop",
+            "--kube-context",
+            "kind",
+            "-vv",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
+        assert_eq!(cli.global.context.as_deref(), Some("kind"));
+        assert_eq!(cli.global.verbose, 2);
+    }
+}

@@ -1,0 +1,159 @@
+//! `kubectl chart template RELEASE CHART`: render a chart and print its objects.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::values::{ValueArgs, load_chart};
+use super::{GlobalArgs, Outcome, OutputFormat};
+use crate::chart::glob_match;
+use crate::manifest::{self, Object};
+use crate::render::{self, Capabilities, Release};
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Release name (lowercase letters, digits, `-` and `.`; at most 53 characters)
+    #[arg(value_name = "RELEASE")]
+    pub release: String,
+    /// Chart folder or packaged chart (.tgz)
+    #[arg(value_name = "CHART")]
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Only print objects from these templates (`templates/deployment.yaml`; globs allowed)
+    #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
+    pub show_only: Vec<String>,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
+    #[arg(long, value_name = "VERSION", default_value = render::DEFAULT_KUBE_VERSION)]
+    pub kube_version: String,
+    /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_name = "GROUP/VERSION",
+        value_delimiter = ','
+    )]
+    pub api_versions: Vec<String>,
+    /// Render as an upgrade (Release.IsUpgrade) rather than a first install
+    #[arg(long)]
+    pub is_upgrade: bool,
+    /// Also print the rendered NOTES.txt, after the objects, to standard error
+    #[arg(long)]
+    pub notes: bool,
+}
+
+impl TemplateArgs {
+    pub fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities {
+            kube_version: normalise_kube_version(&self.kube_version),
+            ..Capabilities::default()
+        };
+        caps.api_versions.extend(self.api_versions.iter().cloned());
+        caps
+    }
+}
+
+fn normalise_kube_version(version: &str) -> String {
+    let bare = version.trim_start_matches('v');
+    let dots = bare.split('-').next().unwrap_or(bare).matches('.').count();
+    let padded = match dots {
+        0 => format!("{bare}.0.0"),
+        1 => format!("{bare}.0"),
+        _ => bare.to_owned(),
+    };
+    format!("v{padded}")
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    args: TemplateArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    check_release_name(&args.release)?;
+    let chart = load_chart(&args.chart)?;
+    let values = args.values.compute(&chart)?;
+    let mut release = Release::install(&args.release, &global.namespace_or_default());
+    if args.is_upgrade {
+        release.is_install = false;
+        release.is_upgrade = true;
+    }
+    let rendered = render::render(&chart, &values, &release, &args.capabilities())?;
+    let objects = select(rendered.objects, &args.show_only, chart.name())?;
+    match args.output {
+        OutputFormat::Yaml => out.write_all(manifest::to_yaml_stream(&objects).as_bytes())?,
+        OutputFormat::Json => out.write_all(manifest::to_json_list(&objects).as_bytes())?,
+    }
+    if args.notes
+        && let Some(notes) = rendered.notes
+    {
+        eprintln!("NOTES:\n{notes}");
+    }
+    Ok(Outcome::Success)
+}
+
+/// Keeps the objects whose template matches one of `patterns` (all when there are none).
+fn select(objects: Vec<Object>, patterns: &[String], chart: &str) -> anyhow::Result<Vec<Object>> {
+    if patterns.is_empty() {
+        return Ok(objects);
+    }
+    let prefix = format!("{chart}/");
+    let matches = |pattern: &str, source: &str| {
+        let relative = source.strip_prefix(&prefix).unwrap_or(source);
+        glob_match(pattern, source) || glob_match(pattern, relative)
+    };
+    for pattern in patterns {
+        if !objects.iter().any(|o| matches(pattern, &o.source)) {
+            bail!("--show-only `{pattern}`: no object was rendered from a template matching it");
+        }
+    }
+    Ok(objects
+        .into_iter()
+        .filter(|o| patterns.iter().any(|p| matches(p, &o.source)))
+        .collect())
+}
+
+/// Helm's rule for release names: DNS-1123 subdomain, at most 53 characters.
+pub fn check_release_name(name: &str) -> anyhow::Result<()> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if name.is_empty() || name.len() > 53 || !name.split('.').all(label_ok) {
+        bail!(
+            "invalid release name `{name}`: use at most 53 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_names() {
+        for ok in ["web", "web-1", "a.b", "0"] {
+            assert!(check_release_name(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(54);
+        for bad in ["", "Web", "-web", "web-", "a..b", "a_b", long.as_str()] {
+            assert!(check_release_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kube_versions_are_normalised() {
+        assert_eq!(normalise_kube_version("1.30"), "v1.30.0");
+        assert_eq!(normalise_kube_version("v1.30.2"), "v1.30.2");
+        assert_eq!(normalise_kube_version("1"), "v1.0.0");
+    }
+}

@@ -1,0 +1,62 @@
+//! Linting: the types every lint rule speaks (built-in rules and WebAssembly linters alike),
+//! and the runner that applies them to rendered objects.
+//!
+//! (Skeleton: built-in rules, config, suppression and output formats land with the lint work.)
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::manifest::{Object, ObjectRef};
+
+/// How bad a finding is. `Error` findings fail `lint` and `post-render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// What a rule is: shown by `plugin list` and in SARIF output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    /// Stable id, kebab-case: `latest-tag`.
+    pub id: String,
+    pub default_severity: Severity,
+    pub description: String,
+}
+
+/// One problem found in one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// The object the finding is about.
+    pub object: ObjectRef,
+    /// The template the object came from.
+    pub source: String,
+    /// A JSONPath into the object (`$.spec.template.spec.containers[0].image`), when known.
+    pub path: Option<String>,
+    /// Which linter produced it: `builtin` or a plugin's name.
+    pub linter: String,
+}
+
+/// Why a linter could not run (as opposed to what it found).
+#[derive(Debug, thiserror::Error)]
+#[error("linter `{linter}` failed: {message}")]
+pub struct LinterError {
+    pub linter: String,
+    pub message: String,
+}
+
+/// A source of findings: the built-in rules, a config-declared rule set, or a WASM plugin.
+pub trait Linter {
+    /// `builtin`, or the plugin's name.
+    fn name(&self) -> &str;
+    /// The rules this linter can report.
+    fn rules(&self) -> Vec<RuleInfo>;
+    /// Lints all objects at once (rules such as dangling-service look across objects).
+    /// `config` is the linter's own configuration (`null` when none).
+    fn lint(&self, objects: &[Object], config: &Value) -> Result<Vec<Finding>, LinterError>;
+}

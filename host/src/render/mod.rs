@@ -1,0 +1,313 @@
+//! Rendering: a chart and its computed values become objects through the built-in Handlebars
+//! engine. Files in `templates/` whose name starts with `_` define partials
+//! (`{{#*inline "name"}}...{{/inline}}`) shared by every template, like Helm's `_helpers.tpl`.
+
+pub mod helpers;
+
+use std::sync::Arc;
+
+use handlebars::template::{Parameter, TemplateElement};
+use handlebars::{Context, Handlebars, RenderErrorReason, Template as HbTemplate};
+use serde_json::{Map, Value, json};
+
+use crate::chart::{self, Chart};
+use crate::manifest::{self, Object};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{template}:{line}:{column}: template syntax error: {message}")]
+    Syntax {
+        template: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{template}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Render {
+        template: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{template}: partial `{name}` is defined twice (also in {other})")]
+    DuplicatePartial {
+        template: String,
+        name: String,
+        other: String,
+    },
+    #[error(transparent)]
+    Manifest(#[from] manifest::Error),
+    #[error(transparent)]
+    Chart(#[from] chart::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Release` in templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub name: String,
+    pub namespace: String,
+    pub revision: u64,
+    pub is_install: bool,
+    pub is_upgrade: bool,
+    pub service: String,
+}
+
+impl Release {
+    /// A first install of `name` into `namespace`, as `template` pretends by default.
+    pub fn install(name: &str, namespace: &str) -> Self {
+        Release {
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            revision: 1,
+            is_install: true,
+            is_upgrade: false,
+            service: "kubectl-chart".to_owned(),
+        }
+    }
+}
+
+/// `Capabilities` in templates: what the cluster serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `v1.35.0`.
+    pub kube_version: String,
+    /// `group/version` and `group/version/Kind` strings, as Helm's `APIVersions`.
+    pub api_versions: Vec<String>,
+}
+
+/// The Kubernetes version assumed when no cluster is asked, as `helm template` does.
+pub const DEFAULT_KUBE_VERSION: &str = "v1.35.0";
+
+/// The API versions a v1.35 cluster serves out of the box.
+pub const DEFAULT_API_VERSIONS: &[&str] = &[
+    "v1",
+    "admissionregistration.k8s.io/v1",
+    "apiextensions.k8s.io/v1",
+    "apiregistration.k8s.io/v1",
+    "apps/v1",
+    "authentication.k8s.io/v1",
+    "authorization.k8s.io/v1",
+    "autoscaling/v1",
+    "autoscaling/v2",
+    "batch/v1",
+    "certificates.k8s.io/v1",
+    "coordination.k8s.io/v1",
+    "discovery.k8s.io/v1",
+    "events.k8s.io/v1",
+    "flowcontrol.apiserver.k8s.io/v1",
+    "networking.k8s.io/v1",
+    "node.k8s.io/v1",
+    "policy/v1",
+    "rbac.authorization.k8s.io/v1",
+    "resource.k8s.io/v1",
+    "scheduling.k8s.io/v1",
+    "storage.k8s.io/v1",
+];
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            kube_version: DEFAULT_KUBE_VERSION.to_owned(),
+            api_versions: DEFAULT_API_VERSIONS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl Capabilities {
+    fn to_value(&self) -> Value {
+        let bare = self.kube_version.trim_start_matches('v');
+        let mut parts = bare.split(['.', '-', '+']);
+        let major = parts.next().unwrap_or_default();
+        let minor = parts.next().unwrap_or_default();
+        json!({
+            "KubeVersion": {
+                "Version": self.kube_version,
+                "GitVersion": self.kube_version,
+                "Major": major,
+                "Minor": minor,
+            },
+            "APIVersions": self.api_versions,
+        })
+    }
+}
+
+/// What rendering a chart produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// Objects in Helm's install order.
+    pub objects: Vec<Object>,
+    /// The rendered `NOTES.txt`, if the chart has one.
+    pub notes: Option<String>,
+}
+
+/// Renders every template of `chart` with `values` (already coalesced and validated).
+pub fn render(
+    chart: &Chart,
+    values: &Value,
+    release: &Release,
+    capabilities: &Capabilities,
+) -> Result<Rendered> {
+    chart.check_renderable()?;
+    chart.check_kube_version(&capabilities.kube_version)?;
+
+    let mut registry = new_registry(chart)?;
+    let mut context = Context::from(base_context(chart, values, release, capabilities));
+    let base_path = format!("{}/templates", chart.name());
+
+    let mut objects = Vec::new();
+    for template in &chart.templates {
+        let name = template_name(chart, &template.path);
+        compile_into(&mut registry, &name, &template.text)?;
+        set_template(&mut context, &name, &base_path);
+        let text = render_one(&registry, &name, &context)?;
+        objects.extend(manifest::parse(&name, &text)?);
+    }
+    manifest::sort_for_install(&mut objects);
+
+    let notes = match &chart.notes {
+        Some(notes) => {
+            let name = template_name(chart, &notes.path);
+            compile_into(&mut registry, &name, &notes.text)?;
+            set_template(&mut context, &name, &base_path);
+            Some(render_one(&registry, &name, &context)?)
+        }
+        None => None,
+    };
+    Ok(Rendered { objects, notes })
+}
+
+/// `web/templates/deployment.yaml`: the name Helm shows in `# Source:` and errors.
+pub fn template_name(chart: &Chart, path: &str) -> String {
+    format!("{}/{}", chart.name(), path)
+}
+
+fn new_registry(chart: &Chart) -> Result<Handlebars<'static>> {
+    let mut registry = Handlebars::new();
+    registry.register_escape_fn(handlebars::no_escape);
+    helpers::register(&mut registry, Arc::new(chart.files.clone()));
+    let mut defined: Map<String, Value> = Map::new();
+    for partial in &chart.partials {
+        let name = template_name(chart, &partial.path);
+        let compiled = compile(&name, &partial.text)?;
+        for element in &compiled.elements {
+            let TemplateElement::DecoratorBlock(block) = element else {
+                continue;
+            };
+            if block.name.as_name() != Some("inline") {
+                continue;
+            }
+            let Some(Parameter::Literal(Value::String(partial_name))) = block.params.first() else {
+                continue;
+            };
+            let partial_name = partial_name.clone();
+            if let Some(other) = defined.get(&partial_name) {
+                return Err(Error::DuplicatePartial {
+                    template: name,
+                    name: partial_name,
+                    other: other.as_str().unwrap_or_default().to_owned(),
+                });
+            }
+            defined.insert(partial_name.clone(), Value::from(name.clone()));
+            let mut inner = block.template.clone().unwrap_or_default();
+            inner.name = Some(name.clone());
+            registry.register_template(&partial_name, inner);
+        }
+        // The whole file is a partial too, under its path, for `{{> web/templates/_x.tpl}}`.
+        registry.register_template(&name, compiled);
+    }
+    Ok(registry)
+}
+
+fn compile(name: &str, text: &str) -> Result<HbTemplate> {
+    HbTemplate::compile_with_name(text, name.to_owned()).map_err(|err| syntax_error(name, err))
+}
+
+fn compile_into(registry: &mut Handlebars<'static>, name: &str, text: &str) -> Result<()> {
+    let compiled = compile(name, text)?;
+    registry.register_template(name, compiled);
+    Ok(())
+}
+
+fn syntax_error(name: &str, err: handlebars::TemplateError) -> Error {
+    let (line, column) = err.pos().unwrap_or((1, 1));
+    let message = err.reason().to_string();
+    Error::Syntax {
+        template: name.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
+fn render_one(registry: &Handlebars<'static>, name: &str, context: &Context) -> Result<String> {
+    registry
+        .render_with_context(name, context)
+        .map_err(|err| Error::Render {
+            template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
+            line: err.line_no,
+            message: render_message(&err),
+        })
+}
+
+fn render_message(err: &handlebars::RenderError) -> String {
+    match err.reason() {
+        RenderErrorReason::Other(message) => message.clone(),
+        reason => {
+            let mut message = reason.to_string();
+            let mut source = std::error::Error::source(reason);
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            message
+        }
+    }
+}
+
+fn base_context(chart: &Chart, values: &Value, release: &Release, caps: &Capabilities) -> Value {
+    json!({
+        "Values": values,
+        "Release": {
+            "Name": release.name,
+            "Namespace": release.namespace,
+            "Revision": release.revision,
+            "IsInstall": release.is_install,
+            "IsUpgrade": release.is_upgrade,
+            "Service": release.service,
+        },
+        "Chart": chart_context(&chart.metadata),
+        "Capabilities": caps.to_value(),
+        "Template": {},
+    })
+}
+
+/// `Chart` in templates uses Helm's capitalised field names (`Chart.Name`, `Chart.AppVersion`).
+fn chart_context(metadata: &chart::Metadata) -> Value {
+    let mut map = Map::new();
+    let plain = serde_json::to_value(metadata).unwrap_or_default();
+    if let Value::Object(fields) = plain {
+        for (key, value) in fields {
+            let mut chars = key.chars();
+            let capitalised = match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => key,
+            };
+            map.insert(capitalised, value);
+        }
+    }
+    Value::Object(map)
+}
+
+fn set_template(context: &mut Context, name: &str, base_path: &str) {
+    if let Value::Object(map) = context.data_mut() {
+        map.insert(
+            "Template".to_owned(),
+            json!({"Name": name, "BasePath": base_path}),
+        );
+    }
+}
