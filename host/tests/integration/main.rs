@@ -1,0 +1,7 @@
+//! The integration tests: the real `kubectl-chart` binary, driven through [`support::Test`].
+
+mod support;
+
+mod errors;
+mod kubectl;
+mod template;
