@@ -270,3 +270,17 @@ fn completion_scripts_for_each_shell() {
         .run()
         .stderr_has(&["tcsh"]);
 }
+
+#[test]
+fn values_from_stdin() {
+    let out = Test::new()
+        .arg("values")
+        .arg(example("web"))
+        .args(["-f", "-", "-o", "json"])
+        .stdin("replicaCount: 7\nimage:\n  tag: from-stdin\n")
+        .run()
+        .json();
+    assert_eq!(out["replicaCount"], 7);
+    assert_eq!(out["image"]["tag"], "from-stdin");
+    assert_eq!(out["image"]["repository"], "nginx", "defaults stay");
+}
