@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod cluster;
 pub mod lint;
 pub mod manifest;
 pub mod merge;

@@ -1,0 +1,393 @@
+//! The only module that talks to a cluster: connecting from a kubeconfig (as every kubectl
+//! plugin does), resolving kinds to REST resources (discovery, cached per group-version), and
+//! reading and writing objects as plain JSON. Everything above it works on `serde_json::Value`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, GroupVersion};
+use kube::discovery::{self, Scope};
+use kube::{Client, Config};
+use serde_json::Value;
+
+use crate::manifest::ObjectRef;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read kubeconfig `{}`", path.display())]
+    ReadKubeconfig {
+        path: PathBuf,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("cannot load the kubeconfig{}", context.as_ref().map(|c| format!(" (context `{c}`)")).unwrap_or_default())]
+    Kubeconfig {
+        context: Option<String>,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("cannot create a client for {server}")]
+    Client {
+        server: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("cannot discover the resources of {group_version}")]
+    Discovery {
+        group_version: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("{verb} {object}: {message} ({reason}, {code})")]
+    Api {
+        verb: &'static str,
+        object: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("{verb} {object}: request failed")]
+    Request {
+        verb: &'static str,
+        object: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("{verb} {object}: the server answered with something that is not an object")]
+    Decode {
+        verb: &'static str,
+        object: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The HTTP status of an API error (409 for conflicts, 404 not found, ...).
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// A write lost a race: the object changed since it was read (409 Conflict on update).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Api { code: 409, reason, .. } if reason == "Conflict")
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code() == Some(404)
+    }
+}
+
+/// How to reach the cluster: kubectl's flags.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// A REST resource: where objects of one kind live.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub api: ApiResource,
+    pub namespaced: bool,
+}
+
+/// Options of a write.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Send with `dryRun=All`: the server validates and defaults but persists nothing.
+    pub dry_run: bool,
+    /// The field manager recorded in `managedFields`.
+    pub field_manager: String,
+    /// Server-side apply only: take fields owned by other managers.
+    pub force: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            dry_run: false,
+            field_manager: FIELD_MANAGER.to_owned(),
+            force: false,
+        }
+    }
+}
+
+/// The field manager name kubectl-chart writes with.
+pub const FIELD_MANAGER: &str = "kubectl-chart";
+
+/// A connected cluster.
+pub struct Cluster {
+    client: Client,
+    namespace: String,
+    server: String,
+    /// Discovery per group-version (`apps/v1`): kind -> resource. `None` when not served.
+    resources: Mutex<HashMap<String, Option<HashMap<String, Resource>>>>,
+}
+
+impl Cluster {
+    /// Connects with kubectl's rules: `--kubeconfig`, else `$KUBECONFIG`, else
+    /// `~/.kube/config`; `--context`; `-n`, else the context's namespace, else `default`.
+    pub async fn connect(options: &ConnectOptions) -> Result<Self> {
+        let kube_options = KubeConfigOptions {
+            context: options.context.clone(),
+            cluster: None,
+            user: None,
+        };
+        let config = match &options.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(|source| Error::ReadKubeconfig {
+                    path: path.clone(),
+                    source,
+                })?;
+                Config::from_custom_kubeconfig(kubeconfig, &kube_options).await
+            }
+            None => Config::from_kubeconfig(&kube_options).await,
+        }
+        .map_err(|source| Error::Kubeconfig {
+            context: options.context.clone(),
+            source,
+        })?;
+        let server = config.cluster_url.to_string();
+        let namespace = options
+            .namespace
+            .clone()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let client = Client::try_from(config).map_err(|source| Error::Client {
+            server: server.clone(),
+            source,
+        })?;
+        Ok(Cluster {
+            client,
+            namespace,
+            server,
+            resources: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The namespace commands work in (`-n`, else the context's).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The API server's URL, for messages.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The resource serving `kind` in `api_version`, or `None` when the cluster does not serve it.
+    pub async fn resource(&self, api_version: &str, kind: &str) -> Result<Option<Resource>> {
+        if let Some(known) = self.cached(api_version) {
+            return Ok(known.and_then(|kinds| kinds.get(kind).cloned()));
+        }
+        let group_version: GroupVersion = match api_version.parse() {
+            Ok(gv) => gv,
+            Err(_) => return Ok(None),
+        };
+        let kinds = match discovery::pinned_group(&self.client, &group_version).await {
+            Ok(group) => {
+                let mut kinds = HashMap::new();
+                for (api, caps) in group.versioned_resources(&group_version.version) {
+                    let namespaced = matches!(caps.scope, Scope::Namespaced);
+                    kinds.insert(api.kind.clone(), Resource { api, namespaced });
+                }
+                Some(kinds)
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 => None,
+            Err(source) => {
+                return Err(Error::Discovery {
+                    group_version: api_version.to_owned(),
+                    source,
+                });
+            }
+        };
+        let found = kinds.as_ref().and_then(|k| k.get(kind).cloned());
+        self.lock().insert(api_version.to_owned(), kinds);
+        Ok(found)
+    }
+
+    /// Forgets what discovery said of `api_version` (after installing a CRD that serves it).
+    pub fn forget(&self, api_version: &str) {
+        self.lock().remove(api_version);
+    }
+
+    fn cached(&self, api_version: &str) -> Option<Option<HashMap<String, Resource>>> {
+        self.lock().get(api_version).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<HashMap<String, Resource>>>> {
+        // A poisoned cache only means a panic elsewhere; the data is still a valid cache.
+        self.resources.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn api(&self, resource: &Resource, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (resource.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resource.api),
+            (true, None) => Api::namespaced_with(self.client.clone(), &self.namespace, &resource.api),
+            (false, _) => Api::all_with(self.client.clone(), &resource.api),
+        }
+    }
+
+    /// Reads an object; `None` when it does not exist.
+    pub async fn get(&self, resource: &Resource, object: &ObjectRef) -> Result<Option<Value>> {
+        let api = self.api(resource, object.namespace.as_deref());
+        match api.get_opt(&object.name).await {
+            Ok(Some(found)) => Ok(Some(to_value("get", object, &found)?)),
+            Ok(None) => Ok(None),
+            Err(err) => Err(api_error("get", object, err)),
+        }
+    }
+
+    /// Lists objects of a resource, in a namespace or everywhere, with a label selector.
+    pub async fn list(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        label_selector: &str,
+    ) -> Result<Vec<Value>> {
+        let api = match (resource.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resource.api),
+            _ => Api::all_with(self.client.clone(), &resource.api),
+        };
+        let what = ObjectRef {
+            api_version: resource.api.api_version.clone(),
+            kind: resource.api.kind.clone(),
+            namespace: namespace.map(str::to_owned),
+            name: format!("(selector {label_selector})"),
+        };
+        let list = api
+            .list(&ListParams::default().labels(label_selector))
+            .await
+            .map_err(|err| api_error("list", &what, err))?;
+        list.items
+            .iter()
+            .map(|item| to_value("list", &what, item))
+            .collect()
+    }
+
+    /// Creates an object.
+    pub async fn create(
+        &self,
+        resource: &Resource,
+        object: &ObjectRef,
+        value: &Value,
+        options: &WriteOptions,
+    ) -> Result<Value> {
+        let api = self.api(resource, object.namespace.as_deref());
+        let data = from_value("create", object, value)?;
+        let params = post_params(options);
+        let created = api
+            .create(&params, &data)
+            .await
+            .map_err(|err| api_error("create", object, err))?;
+        to_value("create", object, &created)
+    }
+
+    /// Replaces an object (PUT). `value` carries the `resourceVersion` it was computed from, so
+    /// a concurrent change fails with a conflict instead of being overwritten.
+    pub async fn replace(
+        &self,
+        resource: &Resource,
+        object: &ObjectRef,
+        value: &Value,
+        options: &WriteOptions,
+    ) -> Result<Value> {
+        let api = self.api(resource, object.namespace.as_deref());
+        let data = from_value("update", object, value)?;
+        let replaced = api
+            .replace(&object.name, &post_params(options), &data)
+            .await
+            .map_err(|err| api_error("update", object, err))?;
+        to_value("update", object, &replaced)
+    }
+
+    /// Server-side apply of `value` with our field manager.
+    pub async fn server_side_apply(
+        &self,
+        resource: &Resource,
+        object: &ObjectRef,
+        value: &Value,
+        options: &WriteOptions,
+    ) -> Result<Value> {
+        let api = self.api(resource, object.namespace.as_deref());
+        let mut params = PatchParams::apply(&options.field_manager);
+        params.force = options.force;
+        params.dry_run = options.dry_run;
+        let applied = api
+            .patch(&object.name, &params, &Patch::Apply(value))
+            .await
+            .map_err(|err| api_error("apply", object, err))?;
+        to_value("apply", object, &applied)
+    }
+
+    /// Deletes an object in the background (dependents are garbage-collected). Returns false
+    /// when it was already gone.
+    pub async fn delete(
+        &self,
+        resource: &Resource,
+        object: &ObjectRef,
+        options: &WriteOptions,
+    ) -> Result<bool> {
+        let api = self.api(resource, object.namespace.as_deref());
+        let params = DeleteParams {
+            dry_run: options.dry_run,
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteParams::default()
+        };
+        match api.delete(&object.name, &params).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(err) => Err(api_error("delete", object, err)),
+        }
+    }
+}
+
+fn post_params(options: &WriteOptions) -> PostParams {
+    PostParams {
+        dry_run: options.dry_run,
+        field_manager: Some(options.field_manager.clone()),
+    }
+}
+
+fn api_error(verb: &'static str, object: &ObjectRef, err: kube::Error) -> Error {
+    match err {
+        kube::Error::Api(status) => Error::Api {
+            verb,
+            object: object.to_string(),
+            code: status.code,
+            reason: status.reason.clone(),
+            message: status.message.clone(),
+        },
+        source => Error::Request {
+            verb,
+            object: object.to_string(),
+            source,
+        },
+    }
+}
+
+fn to_value(verb: &'static str, object: &ObjectRef, found: &DynamicObject) -> Result<Value> {
+    serde_json::to_value(found).map_err(|source| Error::Decode {
+        verb,
+        object: object.to_string(),
+        source,
+    })
+}
+
+fn from_value(verb: &'static str, object: &ObjectRef, value: &Value) -> Result<DynamicObject> {
+    serde_json::from_value(value.clone()).map_err(|source| Error::Decode {
+        verb,
+        object: object.to_string(),
+        source,
+    })
+}
