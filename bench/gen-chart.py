@@ -30,19 +30,19 @@ podSecurityContext:
 nodeSelector: {}
 """
 
-hbs_helpers = """{{#*inline "bench.fullname"~}}
+hbs_helpers = """{{#*inline "bench.fullname"}}
 {{trunc 63 (printf "%s-%s" Release.Name Chart.Name)}}
-{{~/inline}}
-{{#*inline "bench.selectorLabels"~}}
+{{/inline}}
+{{#*inline "bench.selectorLabels"}}
 app.kubernetes.io/name: {{Chart.Name}}
 app.kubernetes.io/instance: {{Release.Name}}
-{{~/inline}}
-{{#*inline "bench.labels"~}}
+{{/inline}}
+{{#*inline "bench.labels"}}
 helm.sh/chart: {{Chart.Name}}-{{Chart.Version}}
-{{> bench.selectorLabels}}
+{{include "bench.selectorLabels" this}}
 app.kubernetes.io/version: {{quote Chart.AppVersion}}
 app.kubernetes.io/managed-by: {{Release.Service}}
-{{~/inline}}
+{{/inline}}
 """
 
 hbs_deployment = """apiVersion: apps/v1

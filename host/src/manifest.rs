@@ -11,11 +11,13 @@ use crate::yaml;
 /// Why rendered text could not become objects.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{source_name}: rendered output is not valid YAML at line {line}: {message}")]
+    #[error("{source_name}: rendered output is not valid YAML at line {line}: {message} (line {line} is `{text}`)")]
     Yaml {
         source_name: String,
         line: usize,
         message: String,
+        /// The offending line of the rendered text, since the template line may differ.
+        text: String,
     },
     #[error("{source_name}: document at line {line} is not an object (found {found})")]
     NotAnObject {
@@ -144,10 +146,12 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Object>> {
         }
         let value: Value = yaml::from_str(doc.text).map_err(|err| {
             let (line, message) = yaml::error_position(&err);
+            let line = doc.first_line + line.saturating_sub(1);
             Error::Yaml {
                 source_name: source.to_owned(),
-                line: doc.first_line + line.saturating_sub(1),
+                line,
                 message,
+                text: text.lines().nth(line - 1).unwrap_or_default().trim_end().to_owned(),
             }
         })?;
         if value.is_null() {

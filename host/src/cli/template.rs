@@ -82,7 +82,8 @@ pub fn run(
         release.is_install = false;
         release.is_upgrade = true;
     }
-    let rendered = render::render(&chart, &values, &release, &args.capabilities())?;
+    let rendered = render::render(&chart, &values, &release, &args.capabilities())
+        .inspect_err(|err| show_rendered(global, err))?;
     let objects = select(rendered.objects, &args.show_only, chart.name())?;
     match args.output {
         OutputFormat::Yaml => out.write_all(manifest::to_yaml_stream(&objects).as_bytes())?,
@@ -94,6 +95,20 @@ pub fn run(
         eprintln!("NOTES:\n{notes}");
     }
     Ok(Outcome::Success)
+}
+
+/// With `-v`, prints the rendered text of a template whose output could not be parsed.
+pub fn show_rendered(global: &GlobalArgs, err: &render::Error) {
+    if global.verbose == 0 {
+        return;
+    }
+    if let render::Error::Manifest { rendered, error } = err {
+        eprintln!("--- rendered output of the failing template ({error})");
+        for (number, line) in rendered.lines().enumerate() {
+            eprintln!("{:>4} | {line}", number + 1);
+        }
+        eprintln!("---");
+    }
 }
 
 /// Keeps the objects whose template matches one of `patterns` (all when there are none).

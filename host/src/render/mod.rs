@@ -34,8 +34,13 @@ pub enum Error {
         name: String,
         other: String,
     },
-    #[error(transparent)]
-    Manifest(#[from] manifest::Error),
+    /// The rendered text of a template is not valid objects; `rendered` is kept so that
+    /// `-v` can show it, as `helm template --debug` does.
+    #[error("{error}")]
+    Manifest {
+        error: manifest::Error,
+        rendered: String,
+    },
     #[error(transparent)]
     Chart(#[from] chart::Error),
 }
@@ -164,7 +169,11 @@ pub fn render(
         compile_into(&mut registry, &name, &template.text)?;
         set_template(&mut context, &name, &base_path);
         let text = render_one(&registry, &name, &context)?;
-        objects.extend(manifest::parse(&name, &text)?);
+        let parsed = manifest::parse(&name, &text).map_err(|error| Error::Manifest {
+            error,
+            rendered: text.clone(),
+        })?;
+        objects.extend(parsed);
     }
     manifest::sort_for_install(&mut objects);
 
@@ -214,12 +223,39 @@ fn new_registry(chart: &Chart) -> Result<Handlebars<'static>> {
             defined.insert(partial_name.clone(), Value::from(name.clone()));
             let mut inner = block.template.clone().unwrap_or_default();
             inner.name = Some(name.clone());
+            trim_final_newline(&mut inner);
             registry.register_template(&partial_name, inner);
         }
         // The whole file is a partial too, under its path, for `{{> web/templates/_x.tpl}}`.
         registry.register_template(&name, compiled);
     }
     Ok(registry)
+}
+
+/// A partial written as
+///
+/// ```text
+/// {{#*inline "web.labels"}}
+/// app: web
+/// {{/inline}}
+/// ```
+///
+/// holds `app: web\n`; the final newline belongs to the layout of the definition, not to the
+/// value, so it is dropped. Then `name: {{> web.fullname}}` and
+/// `{{nindent 4 (include "web.labels" this)}}` need no `~` whitespace control, which is easy
+/// to get wrong in Handlebars.
+fn trim_final_newline(template: &mut HbTemplate) {
+    if let Some(TemplateElement::RawString(text)) = template.elements.last_mut() {
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
+        if text.is_empty() {
+            template.elements.pop();
+        }
+    }
 }
 
 fn compile(name: &str, text: &str) -> Result<HbTemplate> {
