@@ -54,11 +54,19 @@ impl ValueArgs {
     /// Computes the values for `chart`: defaults, user values, then the schema check.
     pub fn compute(&self, chart: &Chart) -> anyhow::Result<Value> {
         let user = values::user_values(&self.options(), &mut std::io::stdin().lock())?;
-        let merged = values::coalesce(&chart.values, user);
-        if let Some(schema) = &chart.schema {
-            values::validate(schema, &chart.file_path("values.schema.json"), &merged)?;
+        let coalesced = values::coalesce(&chart.values, user);
+        // Helm logs these and goes on; so do we, on stderr.
+        for warning in &coalesced.warnings {
+            eprintln!("warning: {warning}");
         }
-        Ok(merged)
+        if let Some(schema) = &chart.schema {
+            values::validate(
+                schema,
+                &chart.file_path("values.schema.json"),
+                &coalesced.values,
+            )?;
+        }
+        Ok(coalesced.values)
     }
 }
 
