@@ -149,6 +149,8 @@ const CASES: &[Case<'static>] = &[
     case(&["--set-json", "x="]),
     case(&["--set-json", "a.b[1]=true"]),
     case(&["--set-json", r#"x= {"a":1} , y=2"#]),
+    case(&["--set-json", "a=1 b=2"]),
+    case(&["--set-json", r#"a=[1]x=2,c="s""#]),
     case(&["--set-literal", r"a.b[0]=x,y\,z{}"]),
     case(&["--set-literal", "l[1]=true"]),
     // Errors: both must fail (the last ERROR_CASES cases).
