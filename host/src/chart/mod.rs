@@ -2,7 +2,9 @@
 //! the split of its files into templates, partials, notes and plain files. No cluster here.
 
 pub mod constraint;
+pub mod strvals;
 pub mod values;
+mod values_yaml;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -289,17 +291,16 @@ fn parse_metadata(path: &Path, bytes: &[u8]) -> Result<Metadata> {
 }
 
 /// Parses a values file: a YAML map, or empty.
+///
+/// Read as Helm reads values (YAML 1.1 scalars, documents merged): see `values_yaml`.
 pub fn parse_values_yaml(path: &Path, bytes: &[u8]) -> Result<Value> {
-    let value: Value = yaml::from_slice(bytes).map_err(|err| yaml_error(path, &err))?;
-    match value {
-        Value::Null => Ok(Value::Object(Default::default())),
-        Value::Object(_) => Ok(value),
-        _ => Err(Error::Yaml {
+    values_yaml::parse(bytes)
+        .map(Value::Object)
+        .map_err(|err| Error::Yaml {
             path: path.to_owned(),
-            line: 1,
-            message: "values must be a map of keys to values".to_owned(),
-        }),
-    }
+            line: err.line,
+            message: err.message,
+        })
 }
 
 fn yaml_error(path: &Path, err: &yaml::Error) -> Error {

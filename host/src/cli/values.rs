@@ -11,7 +11,8 @@ use super::{Outcome, OutputFormat};
 use crate::chart::{self, Chart, values};
 use crate::yaml;
 
-/// Helm's value flags.
+/// Helm's value flags. As in Helm, files apply first, then every `--set-json`, `--set`,
+/// `--set-string`, `--set-file` and `--set-literal`, in that order whatever the order given.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ValueArgs {
     /// Values file (YAML); repeat or comma-separate for several, later ones win; `-` is stdin
@@ -28,10 +29,10 @@ pub struct ValueArgs {
     /// Set values as strings, never inferring a type
     #[arg(long = "set-string", value_name = "KEY=VALUE")]
     pub set_string: Vec<String>,
-    /// Set values from JSON: `a={"b":1}` or `a.b=[1,2]`
+    /// Set values from JSON: `a={"b":1}`, `a.b=[1,2]`, or a whole object `{"a":{"b":1}}`
     #[arg(long = "set-json", value_name = "KEY=JSON")]
     pub set_json: Vec<String>,
-    /// Set values to the contents of files: `cert=path/to/cert.pem`
+    /// Set values to the contents of files: `cert=path/to/cert.pem` (`-` is stdin)
     #[arg(long = "set-file", value_name = "KEY=PATH")]
     pub set_file: Vec<String>,
     /// Set a literal string value, with no escapes or commas parsed
@@ -54,11 +55,19 @@ impl ValueArgs {
     /// Computes the values for `chart`: defaults, user values, then the schema check.
     pub fn compute(&self, chart: &Chart) -> anyhow::Result<Value> {
         let user = values::user_values(&self.options(), &mut std::io::stdin().lock())?;
-        let merged = values::coalesce(&chart.values, user);
-        if let Some(schema) = &chart.schema {
-            values::validate(schema, &chart.file_path("values.schema.json"), &merged)?;
+        let coalesced = values::coalesce(&chart.values, user);
+        // Helm logs these and goes on; so do we, on stderr.
+        for warning in &coalesced.warnings {
+            eprintln!("warning: {warning}");
         }
-        Ok(merged)
+        if let Some(schema) = &chart.schema {
+            values::validate(
+                schema,
+                &chart.file_path("values.schema.json"),
+                &coalesced.values,
+            )?;
+        }
+        Ok(coalesced.values)
     }
 }
 

@@ -1,0 +1,431 @@
+//! Values files (`values.yaml`, `-f FILE`) read the way Helm reads them.
+//!
+//! Helm parses values with `sigs.k8s.io/yaml`, which resolves plain scalars by YAML 1.1
+//! rules (go-yaml v2) and then round-trips everything through JSON. A YAML 1.2 parser would
+//! disagree on things users write every day, so plain scalars are resolved here as go-yaml
+//! v2 does:
+//! - `y`, `yes`, `on`, `true` (and `Y`, `Yes`, `YES`, `On`, `ON`, `True`, `TRUE`) are `true`;
+//!   the `n`/`no`/`off`/`false` family is `false`; `~`, `null`, `Null`, `NULL` and empty
+//!   are `null`: for keys too (`yes: 1` is the key `"true"`);
+//! - integers in Go syntax: `0x1F`, `0o17`, `0b101`, `017` (octal), `1_000`, `+5`;
+//! - floats: `1e3`, `.5`, `08`; every number ends up a `float64` (see
+//!   [`super::values::number_from_f64`]), so `1.0` is `1`; `.inf` and `.nan` are errors,
+//!   because JSON cannot hold them;
+//! - timestamps stay strings; quoted scalars and block scalars are always strings;
+//! - anchors, aliases and `<<` merge keys work; a later duplicate key wins;
+//! - several documents (`---`) in one file are merged in order, as Helm's `LoadValues` does.
+
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::values::{merge_maps, number_from_f64};
+
+/// A parse error with its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parses a values file: every document must be a map (or empty); documents are merged.
+pub fn parse(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|err| Error {
+        line: line_of_byte(bytes, err.valid_up_to()),
+        message: "the file is not UTF-8 text".to_owned(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut recorder = Recorder::default();
+    Parser::new_from_str(text)
+        .load(&mut recorder, true)
+        .map_err(|err| Error {
+            line: err.marker().line(),
+            message: err.info().to_owned(),
+        })?;
+    let mut builder = Builder {
+        events: recorder.events,
+        pos: 0,
+        anchors: Default::default(),
+    };
+    let mut values = Map::new();
+    while let Some((line, document)) = builder.document()? {
+        match document {
+            Value::Null => {}
+            Value::Object(map) => merge_maps(&mut values, map),
+            _ => {
+                return Err(Error {
+                    line,
+                    message: "values must be a map of keys to values".to_owned(),
+                });
+            }
+        }
+    }
+    Ok(values)
+}
+
+fn line_of_byte(bytes: &[u8], index: usize) -> usize {
+    bytes[..index].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[derive(Default)]
+struct Recorder {
+    events: Vec<(Event, Marker)>,
+}
+
+impl MarkedEventReceiver for Recorder {
+    fn on_event(&mut self, event: Event, marker: Marker) {
+        self.events.push((event, marker));
+    }
+}
+
+struct Builder {
+    events: Vec<(Event, Marker)>,
+    pos: usize,
+    anchors: std::collections::HashMap<usize, Value>,
+}
+
+impl Builder {
+    fn next(&mut self) -> Option<(Event, usize)> {
+        let (event, marker) = self.events.get(self.pos)?;
+        self.pos += 1;
+        Some((event.clone(), marker.line()))
+    }
+
+    /// The next document and the line it starts on, or `None` at the end of the stream.
+    fn document(&mut self) -> Result<Option<(usize, Value)>, Error> {
+        loop {
+            let Some((event, line)) = self.next() else {
+                return Ok(None);
+            };
+            match event {
+                Event::DocumentStart => {
+                    let value = match self.events.get(self.pos) {
+                        Some((Event::DocumentEnd, _)) => Value::Null,
+                        _ => self.node()?,
+                    };
+                    return Ok(Some((line, value)));
+                }
+                Event::StreamEnd => return Ok(None),
+                _ => {}
+            }
+        }
+    }
+
+    fn node(&mut self) -> Result<Value, Error> {
+        let Some((event, line)) = self.next() else {
+            return Err(Error {
+                line: 0,
+                message: "unexpected end of the YAML stream".to_owned(),
+            });
+        };
+        let (value, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                (scalar(&text, style, tag.as_ref(), line)?, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                while !matches!(
+                    self.events.get(self.pos),
+                    Some((Event::SequenceEnd, _)) | None
+                ) {
+                    items.push(self.node()?);
+                }
+                self.pos += 1;
+                (Value::Array(items), anchor)
+            }
+            Event::MappingStart(anchor, _) => (Value::Object(self.mapping()?), anchor),
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().ok_or_else(|| Error {
+                    line,
+                    message: "unknown anchor".to_owned(),
+                })?;
+                return Ok(value);
+            }
+            other => {
+                return Err(Error {
+                    line,
+                    message: format!("unexpected YAML event {other:?}"),
+                });
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn mapping(&mut self) -> Result<Map<String, Value>, Error> {
+        let mut map = Map::new();
+        loop {
+            let line = match self.events.get(self.pos) {
+                None => break,
+                Some((Event::MappingEnd, _)) => {
+                    self.pos += 1;
+                    break;
+                }
+                Some((event, marker)) => {
+                    if let Event::Scalar(text, TScalarStyle::Plain, _, None) = event
+                        && text == "<<"
+                    {
+                        self.pos += 1;
+                        self.merge_into(&mut map, marker.line())?;
+                        continue;
+                    }
+                    marker.line()
+                }
+            };
+            let key = match self.node()? {
+                Value::String(s) => s,
+                Value::Null => "null".to_owned(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(Error {
+                        line,
+                        message: "a map key must be a scalar".to_owned(),
+                    });
+                }
+            };
+            let value = self.node()?;
+            map.insert(key, value);
+        }
+        Ok(map)
+    }
+
+    /// `<<: *base` or `<<: [*a, *b]`: the merged maps' keys, set in order.
+    fn merge_into(&mut self, map: &mut Map<String, Value>, line: usize) -> Result<(), Error> {
+        let sources = match self.node()? {
+            Value::Object(source) => vec![source],
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::Object(source) => Ok(source),
+                    _ => Err(Error {
+                        line,
+                        message: "map merge requires a map or a list of maps".to_owned(),
+                    }),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                return Err(Error {
+                    line,
+                    message: "map merge requires a map or a list of maps".to_owned(),
+                });
+            }
+        };
+        for source in sources {
+            for (key, value) in source {
+                map.insert(key, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>, line: usize) -> Result<Value, Error> {
+    let explicit = tag.map(|t| t.suffix.as_str());
+    if style != TScalarStyle::Plain || matches!(explicit, Some("str" | "binary")) {
+        return Ok(Value::String(text.to_owned()));
+    }
+    match resolve_plain(text) {
+        Plain::Null => Ok(Value::Null),
+        Plain::Bool(b) => Ok(Value::Bool(b)),
+        Plain::Number(f) if f.is_finite() => Ok(number_from_f64(f)),
+        Plain::Number(f) => Err(Error {
+            line,
+            message: format!("`{text}` ({f}) cannot be represented in JSON"),
+        }),
+        Plain::String => Ok(Value::String(text.to_owned())),
+    }
+}
+
+/// A plain scalar resolved by go-yaml v2's rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plain {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String,
+}
+
+pub fn resolve_plain(text: &str) -> Plain {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            return Plain::Bool(true);
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Plain::Bool(false);
+        }
+        ".nan" | ".NaN" | ".NAN" => return Plain::Number(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Plain::Number(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Plain::Number(f64::NEG_INFINITY),
+        _ => {}
+    }
+    match text.as_bytes()[0] {
+        b'.' => text.parse::<f64>().map_or(Plain::String, Plain::Number),
+        b'0'..=b'9' | b'+' | b'-' => {
+            let plain = text.replace('_', "");
+            if let Some(n) = go_parse_int(&plain) {
+                return Plain::Number(n);
+            }
+            if is_yaml_float(&plain) {
+                return plain.parse::<f64>().map_or(Plain::String, Plain::Number);
+            }
+            Plain::String
+        }
+        _ => Plain::String,
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint`: a sign, then `0x`, `0o`,
+/// `0b` or a leading `0` (octal) choose the base. Returned as the `float64` Helm ends with.
+fn go_parse_int(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let lower = rest.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(digits, radix).ok()?;
+    if negative {
+        // i64::MIN's magnitude is one more than i64::MAX.
+        if magnitude > i64::MAX as u128 + 1 {
+            return None;
+        }
+        Some(-(magnitude as f64))
+    } else if magnitude <= u64::MAX as u128 {
+        Some(magnitude as f64)
+    } else {
+        None
+    }
+}
+
+/// go-yaml v2's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(text: &str) -> bool {
+    let s = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Value {
+        Value::Object(parse(text.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_resolve_like_go_yaml_v2() {
+        let cases = [
+            ("yes", Value::Bool(true)),
+            ("Y", Value::Bool(true)),
+            ("On", Value::Bool(true)),
+            ("TRUE", Value::Bool(true)),
+            ("n", Value::Bool(false)),
+            ("OFF", Value::Bool(false)),
+            ("nO", Value::from("nO")),
+            ("~", Value::Null),
+            ("", Value::Null),
+            ("NULL", Value::Null),
+            ("0x10", Value::from(16)),
+            ("0o17", Value::from(15)),
+            ("0b101", Value::from(5)),
+            ("010", Value::from(8)),
+            ("08", Value::from(8)),
+            ("09.5", Value::from(9.5)),
+            ("1_000", Value::from(1000)),
+            ("+12", Value::from(12)),
+            ("-0", Value::from(0)),
+            ("1e3", Value::from(1000)),
+            ("1.e3", Value::from(1000)),
+            ("1.0", Value::from(1)),
+            (".5", Value::from(0.5)),
+            ("1.5e-7", Value::from(1.5e-7)),
+            ("9223372036854775807", Value::from(9223372036854776000_u64)),
+            (
+                "12345678901234567890",
+                Value::from(12345678901234567000_u64),
+            ),
+            ("2001-12-14", Value::from("2001-12-14")),
+            ("0x", Value::from("0x")),
+            ("1.2.3", Value::from("1.2.3")),
+            ("v1", Value::from("v1")),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse_str(&format!("k: {text}\n"));
+            assert_eq!(parsed["k"], expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_and_tagged_scalars_stay_strings() {
+        let v = parse_str("a: 'yes'\nb: \"1\"\nc: !!str 10\nd: |\n  on\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "yes", "b": "1", "c": "10", "d": "on\n"})
+        );
+    }
+
+    #[test]
+    fn keys_are_resolved_then_stringified() {
+        let v = parse_str("yes: 1\nn: 2\n010: 3\n~: 4\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"true": 1, "false": 2, "8": 3, "null": 4})
+        );
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let v = parse_str("base: &b {x: 1, w: 2}\nother:\n  <<: *b\n  w: 3\nlist: [*b]\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"base": {"x": 1, "w": 2}, "other": {"x": 1, "w": 3}, "list": [{"x": 1, "w": 2}]})
+        );
+    }
+
+    #[test]
+    fn documents_are_merged_and_later_duplicates_win() {
+        let v = parse_str("a: {x: 1}\nb: 1\nb: 2\n---\na: {w: 2}\n---\n");
+        assert_eq!(v, serde_json::json!({"a": {"x": 1, "w": 2}, "b": 2}));
+    }
+
+    #[test]
+    fn errors_carry_the_line() {
+        let err = parse(b"a: 1\nb: [1\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+        let err = parse(b"a: 1\nb: .inf\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        let err = parse(b"a: 1\n---\n- 1\n").unwrap_err();
+        assert!(err.message.contains("map"), "{err:?}");
+        assert_eq!(parse(b"# only a comment\n").unwrap(), Map::new());
+    }
+}
