@@ -3,5 +3,6 @@
 mod support;
 
 mod errors;
+mod helm_values;
 mod kubectl;
 mod template;

@@ -172,27 +172,8 @@ const CASES: &[Case<'static>] = &[
 /// How many cases at the end of `CASES` are errors; every other case must succeed.
 const ERROR_CASES: usize = 13;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn helm() -> PathBuf {
-    let script = workspace().join("../shared/tools/peers.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run `bash {}`: {err}", script.display()));
-    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let helm = Path::new(&dir).join("helm");
-    assert!(
-        output.status.success() && helm.is_file(),
-        "this test needs real helm from `{}` (status {}, stdout {dir:?}, stderr {:?}); \
-         it does not pass without it",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-    );
-    helm
+    crate::support::peers().join("helm")
 }
 
 fn run(program: &Path, args: &[&str], dir: &Path, stdin: &str) -> Output {
