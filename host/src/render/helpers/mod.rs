@@ -4,7 +4,7 @@
 //!
 //! Every helper returns a JSON value, so helpers nest as subexpressions and their results work
 //! in `{{#each}}`, `{{#with}}` and `{{#if}}`. The catalogue with one example each is
-//! `docs/helpers.md`.
+//! the README (section "Template helpers").
 
 mod data;
 mod encoding;
