@@ -11,7 +11,9 @@ use crate::yaml;
 /// Why rendered text could not become objects.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{source_name}: rendered output is not valid YAML at line {line}: {message} (line {line} is `{text}`)")]
+    #[error(
+        "{source_name}: rendered output is not valid YAML at line {line}: {message} (line {line} is `{text}`)"
+    )]
     Yaml {
         source_name: String,
         line: usize,
@@ -151,7 +153,12 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Object>> {
                 source_name: source.to_owned(),
                 line,
                 message,
-                text: text.lines().nth(line - 1).unwrap_or_default().trim_end().to_owned(),
+                text: text
+                    .lines()
+                    .nth(line - 1)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_owned(),
             }
         })?;
         if value.is_null() {

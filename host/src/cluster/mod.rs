@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
+};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersion};
 use kube::discovery::{self, Scope};
@@ -145,10 +147,11 @@ impl Cluster {
         };
         let config = match &options.kubeconfig {
             Some(path) => {
-                let kubeconfig = Kubeconfig::read_from(path).map_err(|source| Error::ReadKubeconfig {
-                    path: path.clone(),
-                    source,
-                })?;
+                let kubeconfig =
+                    Kubeconfig::read_from(path).map_err(|source| Error::ReadKubeconfig {
+                        path: path.clone(),
+                        source,
+                    })?;
                 Config::from_custom_kubeconfig(kubeconfig, &kube_options).await
             }
             None => Config::from_kubeconfig(&kube_options).await,
@@ -225,7 +228,9 @@ impl Cluster {
         self.lock().get(api_version).cloned()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<HashMap<String, Resource>>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Option<HashMap<String, Resource>>>> {
         // A poisoned cache only means a panic elsewhere; the data is still a valid cache.
         self.resources.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -233,7 +238,9 @@ impl Cluster {
     fn api(&self, resource: &Resource, namespace: Option<&str>) -> Api<DynamicObject> {
         match (resource.namespaced, namespace) {
             (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resource.api),
-            (true, None) => Api::namespaced_with(self.client.clone(), &self.namespace, &resource.api),
+            (true, None) => {
+                Api::namespaced_with(self.client.clone(), &self.namespace, &resource.api)
+            }
             (false, _) => Api::all_with(self.client.clone(), &resource.api),
         }
     }
