@@ -1,7 +1,8 @@
 //! Linting: the types every lint rule speaks (built-in rules and WebAssembly linters alike),
 //! and the runner that applies them to rendered objects.
-//!
-//! (Skeleton: built-in rules, config, suppression and output formats land with the lint work.)
+
+pub mod path;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
