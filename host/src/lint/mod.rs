@@ -1,8 +1,17 @@
 //! Linting: the types every lint rule speaks (built-in rules and WebAssembly linters alike),
 //! and the runner that applies them to rendered objects.
 
+pub mod config;
+pub mod custom;
 pub mod path;
+mod report;
 pub mod rules;
+mod run;
+mod sarif;
+
+pub use config::Config;
+pub use report::{Report, RuleReport};
+pub use run::{IGNORE_ANNOTATION, run};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +58,28 @@ pub struct Finding {
 pub struct LinterError {
     pub linter: String,
     pub message: String,
+}
+
+/// Why a lint run could not finish (as opposed to what it found).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Linter(LinterError),
+    #[error(
+        "two linters are named `{name}`; plugin names must be unique and not `builtin` or `config`"
+    )]
+    DuplicateLinter { name: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs the built-in rules, the config's custom rules and `plugins` (WASM linters) over
+/// `objects`: what `lint` and `post-render` do.
+pub fn run_all(objects: &[Object], plugins: &[&dyn Linter], config: &Config) -> Result<Report> {
+    let builtin = rules::Builtin;
+    let mut linters: Vec<&dyn Linter> = vec![&builtin, config.custom_rules()];
+    linters.extend_from_slice(plugins);
+    run(objects, &linters, config)
 }
 
 /// A source of findings: the built-in rules, a config-declared rule set, or a WASM plugin.

@@ -110,7 +110,7 @@ impl Linter for Builtin {
 }
 
 /// A value as text for messages and label comparison: strings bare, anything else as JSON.
-fn text(value: &Value) -> String {
+pub(crate) fn text_of(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

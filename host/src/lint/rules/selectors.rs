@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::pod::pod_spec;
-use super::{Context, Hit, Rule, text};
+use super::{Context, Hit, Rule, text_of as text};
 use crate::lint::{Severity, path};
 use crate::manifest::Object;
 
