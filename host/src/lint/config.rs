@@ -298,3 +298,362 @@ fn assert_summary(assert: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Linter;
+    use crate::manifest;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse("lint.yaml", text)
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).expect_err(text).to_string()
+    }
+
+    #[test]
+    fn empty_config_changes_nothing() {
+        for text in ["", "{}", "rules: {}\n"] {
+            let config = parse(text).unwrap();
+            assert_eq!(
+                config.setting("builtin", "latest-tag"),
+                RuleSetting::default()
+            );
+            assert!(config.linter_config("x").is_null());
+            assert!(config.custom_rules().rules.is_empty());
+        }
+    }
+
+    #[test]
+    fn rule_settings() {
+        let config = parse(
+            "rules:\n  a: off\n  b: error\n  c: {enabled: true, severity: info}\n  d: false\n  e: warn\n  p/e: {severity: error}\n",
+        )
+        .unwrap();
+        let off = RuleSetting {
+            enabled: Some(false),
+            severity: None,
+        };
+        let cases = [
+            ("builtin", "a", off),
+            (
+                "builtin",
+                "b",
+                RuleSetting {
+                    enabled: None,
+                    severity: Some(Severity::Error),
+                },
+            ),
+            (
+                "builtin",
+                "c",
+                RuleSetting {
+                    enabled: Some(true),
+                    severity: Some(Severity::Info),
+                },
+            ),
+            ("builtin", "d", off),
+            (
+                "builtin",
+                "e",
+                RuleSetting {
+                    enabled: None,
+                    severity: Some(Severity::Warning),
+                },
+            ),
+            (
+                "p",
+                "e",
+                RuleSetting {
+                    enabled: None,
+                    severity: Some(Severity::Error),
+                },
+            ),
+            ("builtin", "z", RuleSetting::default()),
+        ];
+        for (linter, rule, want) in cases {
+            assert_eq!(config.setting(linter, rule), want, "{linter}/{rule}");
+        }
+    }
+
+    #[test]
+    fn linter_configs_are_passed_as_is() {
+        let config = parse("linters:\n  registries:\n    allowed: [a.io, b.io]\n").unwrap();
+        assert_eq!(
+            config.linter_config("registries"),
+            &serde_json::json!({"allowed": ["a.io", "b.io"]})
+        );
+        assert_eq!(config.linter_names().collect::<Vec<_>>(), ["registries"]);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_rule() {
+        let cases = [
+            (
+                "rules:\n  latest-tag: loud\n",
+                "lint config `lint.yaml`: rules.latest-tag: `loud` is not a setting",
+            ),
+            (
+                "rules:\n  x: {severity: fatal}\n",
+                "rules.x: severity `fatal`",
+            ),
+            (
+                "rules:\n  x: {enable: true}\n",
+                "rules.x: unexpected `enable: true`",
+            ),
+            (
+                "unknown: 1\n",
+                "lint config `lint.yaml` line 1: unknown field `unknown`",
+            ),
+            ("rules: [\n", "lint config `lint.yaml` line"),
+            (
+                "custom-rules:\n  - {id: r, path: '$.spec[', assert: exists}\n",
+                "lint config `lint.yaml`: custom rule `r`: invalid JSONPath `$.spec[`",
+            ),
+            (
+                "custom-rules:\n  - {id: r, for-each: 'spec', path: '$.a', assert: exists}\n",
+                "custom rule `r`: invalid JSONPath `spec`",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: exist}\n",
+                "custom rule `r`: unknown assertion `exist`",
+            ),
+            (
+                "custom-rules:\n  - id: r\n    path: '$.a'\n    assert: matches ([\n",
+                "custom rule `r`: assertion `matches`: invalid regex `([`",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: one-of x}\n",
+                "custom rule `r`: assertion `one-of` needs a non-empty list",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: equals}\n",
+                "custom rule `r`: assertion `equals` needs an argument",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: {equals: 1, matches: x}}\n",
+                "custom rule `r`: assertion",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: exists 1}\n",
+                "assertion `exists` takes no argument",
+            ),
+            (
+                "custom-rules:\n  - {id: R, path: '$.a', assert: exists}\n",
+                "custom rule `R`: id must be kebab-case",
+            ),
+            (
+                "custom-rules:\n  - {id: latest-tag, path: '$.a', assert: exists}\n",
+                "custom rule `latest-tag`: id is a built-in rule's",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: exists}\n  - {id: r, path: '$.b', assert: absent}\n",
+                "custom rule `r`: is declared twice",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a', assert: exists, severity: high}\n",
+                "custom rule `r`: severity `high`",
+            ),
+            (
+                "custom-rules:\n  - {id: r, path: '$.a'}\n",
+                "missing field `assert`",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = err(text);
+            assert!(
+                got.contains(want),
+                "config {text:?}\n got: {got}\nwant: {want}"
+            );
+        }
+    }
+
+    /// Runs the custom rules of `config` over `yaml`: `(rule, path, message)` per finding.
+    fn custom(config: &str, yaml: &str) -> Vec<(String, String, String)> {
+        let config = parse(config).unwrap();
+        let objects = manifest::parse("c/templates/t.yaml", yaml).unwrap();
+        config
+            .custom_rules()
+            .lint(&objects, &Value::Null)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.rule, f.path.unwrap_or_default(), f.message))
+            .collect()
+    }
+
+    const DEPLOY: &str = "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, labels: {team: a}}, spec: {replicas: 3, template: {spec: {containers: [{name: a, image: 'reg.io/a:1', resources: {limits: {memory: 1Gi}}}, {name: b, image: 'docker.io/b:2'}]}}}}";
+
+    #[test]
+    fn custom_rule_assertions() {
+        let rule = |kinds: &str, extra: &str, path: &str, assert: &str| {
+            format!(
+                "custom-rules:\n  - id: r\n    kinds: {kinds}\n    {extra}\n    path: \"{path}\"\n    assert: {assert}\n"
+            )
+        };
+        let any = "[]";
+        let each = "for-each: '$.spec.template.spec.containers[*]'";
+        let cases: &[(&str, String, &[&str])] = &[
+            (
+                "exists: one of two containers is enough without for-each",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.spec.template.spec.containers[*].resources.limits.memory",
+                    "exists",
+                ),
+                &[],
+            ),
+            (
+                "exists per container with for-each",
+                rule(any, each, "$.resources.limits.memory", "exists"),
+                &["$.spec.template.spec.containers[1].resources.limits.memory"],
+            ),
+            (
+                "exists missing",
+                rule(any, "optional: false", "$.spec.strategy", "exists"),
+                &["$.spec.strategy"],
+            ),
+            (
+                "absent ok",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.spec.template.spec.hostNetwork",
+                    "absent",
+                ),
+                &[],
+            ),
+            (
+                "absent violated",
+                rule(any, "optional: false", "$.metadata.labels.team", "absent"),
+                &["$.metadata.labels.team"],
+            ),
+            (
+                "equals ok",
+                rule(any, "optional: false", "$.spec.replicas", "equals 3"),
+                &[],
+            ),
+            (
+                "equals type matters",
+                rule(any, "optional: false", "$.spec.replicas", "{equals: '3'}"),
+                &["$.spec.replicas"],
+            ),
+            (
+                "equals missing",
+                rule(any, "optional: false", "$.spec.paused", "equals false"),
+                &["$.spec.paused"],
+            ),
+            (
+                "equals missing but optional",
+                rule(any, "optional: true", "$.spec.paused", "equals false"),
+                &[],
+            ),
+            (
+                "matches every image",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.spec.template.spec.containers[*].image",
+                    "'matches ^reg\\.io/'",
+                ),
+                &["$.spec.template.spec.containers[1].image"],
+            ),
+            (
+                "matches a number as text",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.spec.replicas",
+                    "matches ^[0-9]+$",
+                ),
+                &[],
+            ),
+            (
+                "one-of ok",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.metadata.labels.team",
+                    "one-of [a, b]",
+                ),
+                &[],
+            ),
+            (
+                "one-of violated",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.metadata.labels.team",
+                    "{one-of: [x, y]}",
+                ),
+                &["$.metadata.labels.team"],
+            ),
+            (
+                "kinds filter skips",
+                rule(
+                    "[StatefulSet]",
+                    "optional: false",
+                    "$.spec.strategy",
+                    "exists",
+                ),
+                &[],
+            ),
+            (
+                "kinds filter applies",
+                rule(
+                    "[Deployment]",
+                    "optional: false",
+                    "$.spec.strategy",
+                    "exists",
+                ),
+                &["$.spec.strategy"],
+            ),
+            (
+                "filter expression",
+                rule(
+                    any,
+                    "optional: false",
+                    "$.spec.template.spec.containers[?@.name == 'b'].image",
+                    "matches :2$",
+                ),
+                &[],
+            ),
+        ];
+        for (name, config, want) in cases {
+            let got: Vec<String> = custom(config, DEPLOY)
+                .into_iter()
+                .map(|(_, path, _)| path)
+                .collect();
+            assert_eq!(got, *want, "case `{name}`: {config}");
+        }
+    }
+
+    #[test]
+    fn custom_rule_messages_and_metadata() {
+        let config = "custom-rules:\n  - id: registry\n    path: '$.spec.template.spec.containers[*].image'\n    assert: matches ^reg\\.io/\n    severity: error\n    message: images must come from reg.io\n  - {id: gen, path: '$.spec.strategy', assert: exists}\n";
+        let got = custom(config, DEPLOY);
+        assert_eq!(
+            got,
+            [
+                (
+                    "registry".to_owned(),
+                    "$.spec.template.spec.containers[1].image".to_owned(),
+                    "images must come from reg.io (found `docker.io/b:2`)".to_owned()
+                ),
+                (
+                    "gen".to_owned(),
+                    "$.spec.strategy".to_owned(),
+                    "`$.spec.strategy` must be set".to_owned()
+                ),
+            ]
+        );
+        let parsed = parse(config).unwrap();
+        let infos = parsed.custom_rules().rules();
+        assert_eq!(infos[0].default_severity, Severity::Error);
+        assert_eq!(infos[0].description, "images must come from reg.io");
+        assert_eq!(infos[1].default_severity, Severity::Warning);
+        assert_eq!(infos[1].description, "`$.spec.strategy` exists");
+    }
+}

@@ -141,3 +141,68 @@ impl Report {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{Config, run_all};
+    use crate::manifest;
+
+    fn report(yaml: &str) -> super::Report {
+        let objects = manifest::parse("web/templates/t.yaml", yaml).unwrap();
+        run_all(&objects, &[], &Config::default()).unwrap()
+    }
+
+    #[test]
+    fn text_groups_by_template_and_object_with_a_summary() {
+        colored::control::set_override(false);
+        let report = report(
+            "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {hostIPC: true, containers: [{name: a, image: 'x:1', securityContext: {privileged: true}}]}}\n---\n{apiVersion: v1, kind: Service, metadata: {name: s}, spec: {selector: {app: nope}}}",
+        );
+        let text = report.to_text();
+        assert_eq!(text.matches("web/templates/t.yaml\n").count(), 1, "{text}");
+        assert!(text.contains("\n  v1 Pod p\n"), "{text}");
+        assert!(text.contains("\n  v1 Service s\n"), "{text}");
+        assert!(
+            text.contains("    error   privileged-container container `a` runs privileged"),
+            "{text}"
+        );
+        assert!(text.contains("            at $.spec.hostIPC\n"), "{text}");
+        assert!(
+            text.ends_with("1 error, 11 warnings, 0 info in 2 objects\n"),
+            "{text}"
+        );
+        assert!(report.fails(false));
+    }
+
+    #[test]
+    fn clean_report_and_strict() {
+        let clean = report("{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}");
+        assert_eq!(
+            clean.to_text(),
+            "0 errors, 0 warnings, 0 info in 1 object\n"
+        );
+        assert!(!clean.fails(true));
+        let warned = report(
+            "{apiVersion: v1, kind: Service, metadata: {name: s}, spec: {selector: {app: x}}}",
+        );
+        assert!(!warned.fails(false));
+        assert!(warned.fails(true));
+    }
+
+    #[test]
+    fn json_has_summary_and_findings() {
+        let report = report(
+            "{apiVersion: v1, kind: Service, metadata: {name: s}, spec: {selector: {app: x}}}",
+        );
+        let value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(value["summary"]["warnings"], 1);
+        assert_eq!(value["summary"]["errors"], 0);
+        let finding = &value["findings"][0];
+        assert_eq!(finding["rule"], "dangling-service");
+        assert_eq!(finding["severity"], "warning");
+        assert_eq!(finding["object"]["kind"], "Service");
+        assert_eq!(finding["source"], "web/templates/t.yaml");
+        assert_eq!(finding["path"], "$.spec.selector");
+        assert_eq!(finding["linter"], "builtin");
+    }
+}

@@ -164,3 +164,238 @@ impl Suppressions {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::{LinterError, RuleInfo, Severity, run_all};
+    use crate::manifest;
+    use serde_json::Value;
+    use std::cell::RefCell;
+
+    /// A linter that reports one finding per object for each of its rules, or fails.
+    struct Fake {
+        name: &'static str,
+        rules: &'static [&'static str],
+        fail: bool,
+        seen_config: RefCell<Option<Value>>,
+    }
+
+    impl Fake {
+        fn new(name: &'static str, rules: &'static [&'static str]) -> Self {
+            Fake {
+                name,
+                rules,
+                fail: false,
+                seen_config: RefCell::new(None),
+            }
+        }
+    }
+
+    impl Linter for Fake {
+        fn name(&self) -> &str {
+            self.name
+        }
+
+        fn rules(&self) -> Vec<RuleInfo> {
+            self.rules
+                .iter()
+                .map(|id| RuleInfo {
+                    id: (*id).to_owned(),
+                    default_severity: Severity::Warning,
+                    description: format!("{id} rule"),
+                })
+                .collect()
+        }
+
+        fn lint(&self, objects: &[Object], config: &Value) -> Result<Vec<Finding>, LinterError> {
+            *self.seen_config.borrow_mut() = Some(config.clone());
+            if self.fail {
+                return Err(LinterError {
+                    linter: "someone-else".to_owned(),
+                    message: "guest trapped: unreachable".to_owned(),
+                });
+            }
+            let mut out = Vec::new();
+            // Reversed, so the runner has to sort.
+            for object in objects.iter().rev() {
+                for rule in self.rules {
+                    out.push(Finding {
+                        rule: (*rule).to_owned(),
+                        severity: Severity::Warning,
+                        message: format!("{rule} on {}", object.name()),
+                        object: object.object_ref(),
+                        source: object.source.clone(),
+                        path: Some("$.spec".to_owned()),
+                        linter: "lies".to_owned(),
+                    });
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    fn objects() -> Vec<Object> {
+        let mut objects = manifest::parse(
+            "c/templates/b.yaml",
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: b2}}\n---\n{apiVersion: v1, kind: ConfigMap, metadata: {name: b1, annotations: {kubectl-chart.io/lint-ignore: 'r1, fake/r2'}}}\n",
+        )
+        .unwrap();
+        objects.extend(
+            manifest::parse(
+                "c/templates/a.yaml",
+                "{apiVersion: v1, kind: ConfigMap, metadata: {name: a, annotations: {kubectl-chart.io/lint-ignore: '*'}}}\n",
+            )
+            .unwrap(),
+        );
+        objects
+    }
+
+    fn keys(report: &Report) -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .map(|f| format!("{}:{}:{}:{:?}", f.object.name, f.linter, f.rule, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn suppression_by_annotation() {
+        let fake = Fake::new("fake", &["r1", "r2", "r3"]);
+        let other = Fake::new("other", &["r2"]);
+        let report = run(&objects(), &[&fake, &other], &Config::default()).unwrap();
+        assert_eq!(
+            keys(&report),
+            [
+                // b1 ignores r1 from any linter and r2 from `fake` only; a ignores everything.
+                "b1:other:r2:Warning",
+                "b1:fake:r3:Warning",
+                "b2:fake:r1:Warning",
+                "b2:fake:r2:Warning",
+                "b2:other:r2:Warning",
+                "b2:fake:r3:Warning",
+            ]
+        );
+        assert_eq!(report.suppressed, 6);
+        assert_eq!(report.objects, 3);
+    }
+
+    #[test]
+    fn config_disables_and_overrides_severity() {
+        let fake = Fake::new("fake", &["r1", "r2", "r3"]);
+        let other = Fake::new("other", &["r2"]);
+        let config = Config::parse(
+            "c.yaml",
+            "rules:\n  r1: off\n  r2: error\n  other/r2: info\n  nope: off\nlinters:\n  fake: {k: v}\n  ghost: {}\n",
+        )
+        .unwrap();
+        let report = run(&objects(), &[&fake, &other], &config).unwrap();
+        let b2: Vec<_> = keys(&report)
+            .into_iter()
+            .filter(|k| k.starts_with("b2"))
+            .collect();
+        assert_eq!(
+            b2,
+            ["b2:fake:r2:Error", "b2:other:r2:Info", "b2:fake:r3:Warning"]
+        );
+        assert_eq!(
+            *fake.seen_config.borrow(),
+            Some(serde_json::json!({"k": "v"}))
+        );
+        assert_eq!(*other.seen_config.borrow(), Some(Value::Null));
+        assert_eq!(
+            report.warnings,
+            [
+                "c.yaml: rules.nope: no linter that ran has this rule",
+                "c.yaml: linters.ghost: no linter of this name ran"
+            ]
+        );
+        let r1 = report.rules.iter().find(|r| r.id == "r1").unwrap();
+        assert!(!r1.enabled);
+        let r2 = report.rules.iter().find(|r| r.linter == "other").unwrap();
+        assert_eq!(
+            (r2.default_severity, r2.severity),
+            (Severity::Warning, Severity::Info)
+        );
+    }
+
+    #[test]
+    fn a_fully_disabled_linter_is_not_called() {
+        let fake = Fake::new("fake", &["r1"]);
+        let config = Config::parse("c.yaml", "rules: {r1: off}").unwrap();
+        let report = run(&objects(), &[&fake], &config).unwrap();
+        assert!(report.findings.is_empty());
+        assert!(fake.seen_config.borrow().is_none());
+    }
+
+    #[test]
+    fn findings_are_sorted_by_template_object_path_rule() {
+        let fake = Fake::new("fake", &["r3", "r1"]);
+        let report = run(&objects(), &[&fake], &Config::default()).unwrap();
+        let order: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| format!("{} {} {}", f.source, f.object.name, f.rule))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "c/templates/b.yaml b1 r3",
+                "c/templates/b.yaml b2 r1",
+                "c/templates/b.yaml b2 r3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failing_linter_is_named() {
+        let mut broken = Fake::new("wasm-policy", &["x"]);
+        broken.fail = true;
+        let err = run(&objects(), &[&broken], &Config::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "linter `wasm-policy` failed: guest trapped: unreachable"
+        );
+    }
+
+    #[test]
+    fn linter_names_must_be_unique() {
+        let a = Fake::new("builtin", &["x"]);
+        let objects = objects();
+        let err = run_all(&objects, &[&a], &Config::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("two linters are named `builtin`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn run_all_includes_builtin_custom_and_plugin_rules() {
+        let yaml = "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: 'x:1'}]}}";
+        let objects = manifest::parse("c/templates/p.yaml", yaml).unwrap();
+        let config = Config::parse(
+            "c.yaml",
+            "custom-rules:\n  - {id: need-sa, kinds: [Pod], path: '$.spec.serviceAccountName', assert: exists}\n",
+        )
+        .unwrap();
+        let plugin = Fake::new("plug", &["pr"]);
+        let report = run_all(&objects, &[&plugin], &config).unwrap();
+        let linters: BTreeSet<_> = report.findings.iter().map(|f| f.linter.as_str()).collect();
+        assert_eq!(
+            linters.into_iter().collect::<Vec<_>>(),
+            ["builtin", "config", "plug"]
+        );
+        assert!(
+            report
+                .rules
+                .iter()
+                .any(|r| r.id == "need-sa" && r.linter == "config")
+        );
+        assert!(
+            report
+                .rules
+                .iter()
+                .any(|r| r.id == "latest-tag" && r.linter == "builtin")
+        );
+    }
+}
