@@ -1,5 +1,11 @@
 //! Linting: the types every lint rule speaks (built-in rules and WebAssembly linters alike),
 //! and the runner that applies them to rendered objects.
+//!
+//! A [`Linter`] reports [`Finding`]s: [`rules::Builtin`] (the built-in rules),
+//! [`custom::CustomRules`] (JSONPath rules from the [`Config`] file) and, from the plugin host,
+//! WASM linters. [`run`] puts them all through one path (config, `lint-ignore` suppression,
+//! sorting) into a [`Report`], which prints as text, JSON or SARIF 2.1.0; [`run_all`] adds the
+//! built-in and config linters to the plugins given, as `lint` and `post-render` need.
 
 pub mod config;
 pub mod custom;
