@@ -18,11 +18,13 @@ fn main() -> ExitCode {
 }
 
 /// The one place that decides exit codes: 0 success, 2 changes found (when asked for with
-/// `--exit-code`), 1 any error. A closed pipe (`| head`) is not an error.
+/// `--exit-code`), 1 any error or failing lint findings (already printed as the report). A
+/// closed pipe (`| head`) is not an error.
 fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
+        Ok(Outcome::Findings) => ExitCode::FAILURE,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let prefix = colored::Colorize::bold(colored::Colorize::red("error:"));

@@ -3,6 +3,7 @@
 
 pub mod complete;
 mod completion;
+mod lint;
 mod template;
 mod values;
 mod version;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use lint::{LintArgs, LintFormat};
 pub use template::TemplateArgs;
 pub use values::{ValueArgs, ValuesArgs};
 
@@ -22,6 +24,8 @@ pub enum Outcome {
     Success,
     /// The command ran and found differences or findings the user asked to be told of by exit code.
     Changes,
+    /// `lint` found error findings (or warnings, with `--strict`): exit 1, the report says why.
+    Findings,
 }
 
 /// `kubectl chart`: render, lint, diff and apply charts, with WebAssembly plugins.
@@ -81,6 +85,8 @@ pub enum OutputFormat {
 pub enum Command {
     /// Render a chart and print the objects, as `helm template` does
     Template(TemplateArgs),
+    /// Render a chart and check its objects with the built-in, config and plugin lint rules
+    Lint(LintArgs),
     /// Print the values a chart would be rendered with
     Values(ValuesArgs),
     /// Print the version of kubectl-chart
@@ -98,6 +104,7 @@ impl Cli {
         self.global.apply_color();
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
+            Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::Version(args) => version::run(args, out),
             Command::Completion(args) => completion::run(args, out),

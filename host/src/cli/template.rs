@@ -58,7 +58,7 @@ impl TemplateArgs {
     }
 }
 
-fn normalise_kube_version(version: &str) -> String {
+pub(super) fn normalise_kube_version(version: &str) -> String {
     let bare = version.trim_start_matches('v');
     let dots = bare.split('-').next().unwrap_or(bare).matches('.').count();
     let padded = match dots {

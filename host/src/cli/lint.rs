@@ -1,0 +1,168 @@
+//! `kubectl chart lint CHART`: render a chart, run the built-in rules, the lint config's
+//! custom rules and the plugin linters over its objects, print the findings, and fail (exit 1)
+//! on error findings (or on warnings too, with `--strict`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use super::template::{check_release_name, normalise_kube_version};
+use super::values::{ValueArgs, load_chart};
+use super::{GlobalArgs, Outcome};
+use crate::chart::Chart;
+use crate::lint::{self, Config, Linter};
+use crate::render::{self, Capabilities, Release};
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Chart folder or packaged chart (.tgz)
+    #[arg(value_name = "CHART")]
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: LintFormat,
+    /// Lint config file (default: `.kubectl-chart-lint.yaml` in the chart, when present)
+    #[arg(long = "lint-config", value_name = "FILE")]
+    pub lint_config: Option<PathBuf>,
+    /// Fail on warnings too, not only on errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Release name to render with
+    #[arg(long, value_name = "NAME", default_value = "release-name")]
+    pub release: String,
+    /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
+    #[arg(long, value_name = "VERSION", default_value = render::DEFAULT_KUBE_VERSION)]
+    pub kube_version: String,
+    /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_name = "GROUP/VERSION",
+        value_delimiter = ','
+    )]
+    pub api_versions: Vec<String>,
+}
+
+/// How `lint` prints its report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings grouped by template and object, with a summary line
+    #[default]
+    Text,
+    /// One JSON document: summary, findings, warnings
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs
+    Sarif,
+}
+
+pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    check_release_name(&args.release)?;
+    let chart = load_chart(&args.chart)?;
+    let config = load_config(&chart, args.lint_config.as_deref())?;
+    let values = args.values.compute(&chart)?;
+    let release = Release::install(&args.release, &global.namespace_or_default());
+    let mut capabilities = Capabilities {
+        kube_version: normalise_kube_version(&args.kube_version),
+        ..Capabilities::default()
+    };
+    capabilities
+        .api_versions
+        .extend(args.api_versions.iter().cloned());
+    let rendered = render::render(&chart, &values, &release, &capabilities)?;
+
+    let plugins = plugin_linters(global, &chart, &config)?;
+    let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p.as_ref()).collect();
+    let report = lint::run_all(&rendered.objects, &plugins, &config)?;
+
+    for warning in &report.warnings {
+        eprintln!("{} {warning}", colored::Colorize::yellow("warning:"));
+    }
+    let text = match args.output {
+        LintFormat::Text => report.to_text(),
+        LintFormat::Json => report.to_json(),
+        LintFormat::Sarif => {
+            let artifact = |source: &str| artifact_path(&args.chart, chart.name(), source);
+            report.to_sarif(&artifact)
+        }
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(if report.fails(args.strict) {
+        Outcome::Findings
+    } else {
+        Outcome::Success
+    })
+}
+
+/// The linters that plugins provide.
+///
+/// PLUGIN LINTERS HOOK IN HERE: the plugin host discovers WASM linters (plugin folders from
+/// `global`/the environment/`chart`'s `plugins/`), instantiates each as a `lint::Linter`, and
+/// returns them; `lint::run_all` runs them with the built-in and config rules, passing each its
+/// `linters.<name>` entry from `config`.
+fn plugin_linters(
+    _global: &GlobalArgs,
+    _chart: &Chart,
+    _config: &Config,
+) -> anyhow::Result<Vec<Box<dyn Linter>>> {
+    Ok(Vec::new())
+}
+
+/// `--lint-config FILE`, else the chart's `.kubectl-chart-lint.yaml`, else the defaults.
+fn load_config(chart: &Chart, explicit: Option<&Path>) -> anyhow::Result<Config> {
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    match chart.files.get(lint::config::FILE_NAME) {
+        Some(bytes) => {
+            let path = chart.file_path(lint::config::FILE_NAME);
+            let text = std::str::from_utf8(bytes)
+                .with_context(|| format!("lint config `{}` is not UTF-8", path.display()))?;
+            Ok(Config::parse(&path.display().to_string(), text)?)
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+/// Where a template lives for code-scanning UIs: `web/templates/x.yaml` from a chart folder
+/// given as `charts/web` is `charts/web/templates/x.yaml`, relative as given (absolute paths
+/// become `file://` URIs). Templates of a packaged chart keep their in-chart names.
+fn artifact_path(chart_arg: &Path, chart_name: &str, source: &str) -> String {
+    let Some(rest) = source.strip_prefix(&format!("{chart_name}/")) else {
+        return source.to_owned();
+    };
+    if !chart_arg.is_dir() {
+        return source.to_owned();
+    }
+    let joined = chart_arg.join(rest);
+    let text = joined.to_string_lossy().replace('\\', "/");
+    if joined.is_absolute() {
+        format!("file://{text}")
+    } else {
+        text.trim_start_matches("./").to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = artifact_path(dir.path(), "web", "web/templates/a.yaml");
+        assert!(abs.starts_with("file:///"), "{abs}");
+        assert!(abs.ends_with("/templates/a.yaml"), "{abs}");
+        assert_eq!(
+            artifact_path(Path::new("web.tgz"), "web", "web/templates/a.yaml"),
+            "web/templates/a.yaml"
+        );
+        assert_eq!(
+            artifact_path(dir.path(), "web", "other/templates/a.yaml"),
+            "other/templates/a.yaml"
+        );
+    }
+}
