@@ -160,23 +160,58 @@ pub fn render(
     chart.check_kube_version(&capabilities.kube_version)?;
 
     let mut registry = new_registry(chart)?;
-    let mut context = Context::from(base_context(chart, values, release, capabilities));
+    let base = base_context(chart, values, release, capabilities);
     let base_path = format!("{}/templates", chart.name());
 
+    // Templates are independent once the partials are registered: compile, render and parse
+    // them on every core. Results are gathered in template order, so output and the error
+    // reported (the first failing template's) do not depend on scheduling.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(chart.templates.len().div_ceil(16))
+        .max(1);
+    let chunk = chart.templates.len().div_ceil(workers).max(1);
+    let registry_ref = &registry;
+    let results: Vec<Result<Vec<Object>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chart
+            .templates
+            .chunks(chunk)
+            .map(|templates| {
+                let base = &base;
+                let base_path = &base_path;
+                scope.spawn(move || {
+                    let mut context = Context::from(base.clone());
+                    templates
+                        .iter()
+                        .map(|template| {
+                            let name = template_name(chart, &template.path);
+                            let compiled = compile(&name, &template.text)?;
+                            set_template(&mut context, &name, base_path);
+                            let text = render_compiled(registry_ref, &compiled, &name, &context)?;
+                            manifest::parse(&name, &text).map_err(|error| Error::Manifest {
+                                error,
+                                rendered: text,
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
     let mut objects = Vec::new();
-    for template in &chart.templates {
-        let name = template_name(chart, &template.path);
-        compile_into(&mut registry, &name, &template.text)?;
-        set_template(&mut context, &name, &base_path);
-        let text = render_one(&registry, &name, &context)?;
-        let parsed = manifest::parse(&name, &text).map_err(|error| Error::Manifest {
-            error,
-            rendered: text.clone(),
-        })?;
-        objects.extend(parsed);
+    for result in results {
+        objects.extend(result?);
     }
     manifest::sort_for_install(&mut objects);
 
+    let mut context = Context::from(base);
     let notes = match &chart.notes {
         Some(notes) => {
             let name = template_name(chart, &notes.path);
@@ -277,6 +312,25 @@ fn syntax_error(name: &str, err: handlebars::TemplateError) -> Error {
         column,
         message,
     }
+}
+
+/// Renders a compiled template that is not registered (so that threads need no `&mut`).
+fn render_compiled(
+    registry: &Handlebars<'static>,
+    template: &HbTemplate,
+    name: &str,
+    context: &Context,
+) -> Result<String> {
+    let mut output = handlebars::StringOutput::new();
+    let mut render_context = handlebars::RenderContext::new(template.name.as_ref());
+    handlebars::Renderable::render(template, registry, context, &mut render_context, &mut output)
+        .map_err(|err| Error::Render {
+            template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
+            line: err.line_no,
+            message: render_message(&err),
+        })?;
+    // StringOutput only ever holds the UTF-8 it was given.
+    Ok(output.into_string().unwrap_or_default())
 }
 
 fn render_one(registry: &Handlebars<'static>, name: &str, context: &Context) -> Result<String> {

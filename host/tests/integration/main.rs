@@ -5,4 +5,5 @@ mod support;
 mod errors;
 mod helm_values;
 mod kubectl;
+mod lint;
 mod template;
