@@ -802,3 +802,151 @@ mod tests {
         );
     }
 }
+
+/// A [`Shape`] for built-in kinds, read from the vendored Kubernetes schema with the rules of
+/// client-side `kubectl apply` (strategic merge patch): lists whose field carries
+/// `x-kubernetes-patch-strategy: merge` merge element by element, by the patch merge key
+/// (by the full `x-kubernetes-list-map-keys` where the schema gives them, so ports merge by
+/// `containerPort` and `protocol`), or as sets of scalars when there is no key; every other
+/// list is replaced. `retainKeys` is honoured.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaShape<'s>(pub kchart_schema::Node<'s>);
+
+impl SchemaShape<'static> {
+    /// The shape of a built-in kind, or `None` for kinds the schema does not know (custom
+    /// resources, which take their shape from their CRD).
+    pub fn for_kind(api_version: &str, kind: &str) -> Option<Self> {
+        let gvk = kchart_schema::Gvk::from_api_version(api_version, kind);
+        kchart_schema::schema().kind(&gvk).map(SchemaShape)
+    }
+}
+
+impl Shape for SchemaShape<'_> {
+    fn field(&self, name: &str) -> Option<Box<dyn Shape + '_>> {
+        let next = self
+            .0
+            .property(name)
+            .or_else(|| self.0.additional_properties())?;
+        Some(Box::new(SchemaShape(next)))
+    }
+
+    fn items(&self) -> Option<Box<dyn Shape + '_>> {
+        let next = self.0.items().or_else(|| self.0.additional_properties())?;
+        Some(Box::new(SchemaShape(next)))
+    }
+
+    fn list_merge(&self) -> ListMerge {
+        let merges = self.0.patch_strategy().is_some_and(|s| s.merge);
+        if !merges {
+            return ListMerge::Replace;
+        }
+        let map_keys = self.0.list_map_keys();
+        match self.0.patch_merge_key() {
+            Some(key) if map_keys.first() == Some(&key) => {
+                ListMerge::ByKeys(map_keys.iter().map(|k| (*k).to_owned()).collect())
+            }
+            Some(key) => ListMerge::ByKeys(vec![key.to_owned()]),
+            None => ListMerge::Set,
+        }
+    }
+
+    fn retain_keys(&self) -> bool {
+        self.0.patch_strategy().is_some_and(|s| s.retain_keys)
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(containers: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"template": {"spec": {"containers": containers}}}})
+    }
+
+    fn run(last: &Value, live: &Value, desired: &Value) -> Value {
+        let shape = SchemaShape::for_kind("apps/v1", "Deployment").expect("built-in kind");
+        merge(Some(last), Some(live), desired, Some(&shape))
+    }
+
+    #[test]
+    fn list_strategies_come_from_the_schema() {
+        let shape = SchemaShape::for_kind("apps/v1", "Deployment").expect("kind");
+        let pod = shape
+            .field("spec")
+            .and_then(|s| s.field("template").map(|t| t.list_merge()));
+        assert_eq!(pod, Some(ListMerge::Replace), "a map is not a list");
+        let spec = shape.field("spec").expect("spec");
+        let template = spec.field("template").expect("template");
+        let pod_spec = template.field("spec").expect("pod spec");
+        let containers = pod_spec.field("containers").expect("containers");
+        assert_eq!(
+            containers.list_merge(),
+            ListMerge::ByKeys(vec!["name".into()])
+        );
+        let container = containers.items().expect("container");
+        assert_eq!(
+            container.field("ports").expect("ports").list_merge(),
+            ListMerge::ByKeys(vec!["containerPort".into(), "protocol".into()])
+        );
+        assert_eq!(
+            container
+                .field("volumeMounts")
+                .expect("mounts")
+                .list_merge(),
+            ListMerge::ByKeys(vec!["mountPath".into()])
+        );
+        assert_eq!(
+            container.field("args").expect("args").list_merge(),
+            ListMerge::Replace
+        );
+        assert_eq!(
+            pod_spec
+                .field("tolerations")
+                .expect("tolerations")
+                .list_merge(),
+            ListMerge::Replace
+        );
+        assert!(spec.field("strategy").expect("strategy").retain_keys());
+        let meta = shape.field("metadata").expect("metadata");
+        assert_eq!(
+            meta.field("finalizers").expect("finalizers").list_merge(),
+            ListMerge::Set
+        );
+        assert!(SchemaShape::for_kind("example.com/v1", "Widget").is_none());
+    }
+
+    #[test]
+    fn built_in_deployment_merge() {
+        let last = deployment(
+            json!([{"name": "web", "image": "nginx:1", "env": [{"name": "A", "value": "1"}]}]),
+        );
+        let live = deployment(json!([
+            {"name": "web", "image": "nginx:1", "imagePullPolicy": "IfNotPresent",
+             "env": [{"name": "A", "value": "1"}, {"name": "INJECTED", "value": "x"}]},
+            {"name": "sidecar", "image": "proxy"}
+        ]));
+        let desired = deployment(json!([{"name": "web", "image": "nginx:2"}]));
+        let merged = run(&last, &live, &desired);
+        assert_eq!(
+            merged["spec"]["template"]["spec"]["containers"],
+            json!([
+                // `env` was ours and is no longer desired: the whole field goes, as with
+                // kubectl apply (the patch sets `env: null`), injected entries included.
+                {"name": "web", "image": "nginx:2", "imagePullPolicy": "IfNotPresent"},
+                {"name": "sidecar", "image": "proxy"}
+            ])
+        );
+    }
+
+    #[test]
+    fn strategy_switch_drops_the_defaulted_rolling_update() {
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}}});
+        let desired = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"strategy": {"type": "Recreate"}}});
+        let merged = run(&json!({}), &live, &desired);
+        assert_eq!(merged["spec"]["strategy"], json!({"type": "Recreate"}));
+    }
+}

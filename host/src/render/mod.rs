@@ -323,12 +323,18 @@ fn render_compiled(
 ) -> Result<String> {
     let mut output = handlebars::StringOutput::new();
     let mut render_context = handlebars::RenderContext::new(template.name.as_ref());
-    handlebars::Renderable::render(template, registry, context, &mut render_context, &mut output)
-        .map_err(|err| Error::Render {
-            template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
-            line: err.line_no,
-            message: render_message(&err),
-        })?;
+    handlebars::Renderable::render(
+        template,
+        registry,
+        context,
+        &mut render_context,
+        &mut output,
+    )
+    .map_err(|err| Error::Render {
+        template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
+        line: err.line_no,
+        message: render_message(&err),
+    })?;
     // StringOutput only ever holds the UTF-8 it was given.
     Ok(output.into_string().unwrap_or_default())
 }
