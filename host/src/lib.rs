@@ -3,11 +3,13 @@
 //! The binary (`src/main.rs`) is a thin shell over [`cli::Cli`]; everything else is library
 //! code, usable and testable on its own.
 
+pub mod apply;
 pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod lint;
 pub mod manifest;
 pub mod merge;
+pub mod release;
 pub mod render;
 pub mod yaml;

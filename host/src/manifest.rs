@@ -307,7 +307,8 @@ pub const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-fn install_rank(kind: &str) -> usize {
+/// Where a kind goes in [`INSTALL_ORDER`]; unknown kinds share the last rank.
+pub fn install_rank(kind: &str) -> usize {
     INSTALL_ORDER
         .iter()
         .position(|k| *k == kind)

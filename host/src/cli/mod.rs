@@ -1,6 +1,7 @@
 //! The command line: clap definitions (one file per subcommand, shared flag groups flattened
 //! in) and the dispatch from a parsed command to the library.
 
+mod apply;
 pub mod complete;
 mod completion;
 mod lint;
@@ -85,6 +86,9 @@ pub enum OutputFormat {
 pub enum Command {
     /// Render a chart and print the objects, as `helm template` does
     Template(TemplateArgs),
+    /// Install or upgrade a release: three-way merge into the cluster, prune, record
+    #[command(visible_alias = "install", alias = "upgrade")]
+    Apply(apply::ApplyArgs),
     /// Render a chart and check its objects with the built-in, config and plugin lint rules
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
@@ -104,6 +108,7 @@ impl Cli {
         self.global.apply_color();
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
+            Command::Apply(args) => apply::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::Version(args) => version::run(args, out),

@@ -183,6 +183,20 @@ impl Cluster {
         &self.namespace
     }
 
+    /// The server's Kubernetes version (`v1.35.0`), for `Capabilities.KubeVersion`.
+    pub async fn kube_version(&self) -> Result<String> {
+        let info = self
+            .client
+            .apiserver_version()
+            .await
+            .map_err(|source| Error::Request {
+                verb: "get",
+                object: "/version".to_owned(),
+                source,
+            })?;
+        Ok(info.git_version)
+    }
+
     /// The API server's URL, for messages.
     pub fn server(&self) -> &str {
         &self.server

@@ -1,0 +1,205 @@
+//! `kubectl chart apply RELEASE CHART` (aliases `install`, `upgrade`): render, then write the
+//! objects with a three-way merge, prune what the chart no longer renders, record the release.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use colored::Colorize;
+
+use super::template::check_release_name;
+use super::values::{ValueArgs, load_chart};
+use super::{GlobalArgs, Outcome};
+use crate::apply::{self, Action, DryRun, Report};
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::release::{self, ReleaseId};
+use crate::render::{self, Capabilities, Release};
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Release name (lowercase letters, digits, `-` and `.`; at most 53 characters)
+    #[arg(value_name = "RELEASE")]
+    pub release: String,
+    /// Chart folder or packaged chart (.tgz)
+    #[arg(value_name = "CHART")]
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Show what would change without changing anything: `client` sends no writes, `server`
+    /// sends every write with dryRun=All so the API server validates it
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "client", default_value = "none")]
+    pub dry_run: DryRunArg,
+    /// Use server-side apply (field manager `kubectl-chart`) instead of a client-side merge
+    #[arg(long)]
+    pub server_side: bool,
+    /// With --server-side: take fields other field managers own
+    #[arg(long, requires = "server_side")]
+    pub force_conflicts: bool,
+    /// Adopt objects that exist and belong to no release or to another one
+    #[arg(long)]
+    pub take_ownership: bool,
+    /// Create the release namespace (and any other namespace objects go to) if missing
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// Accepted for `helm upgrade --install` muscle memory: apply always installs
+    #[arg(long, hide = true)]
+    pub install: bool,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub output: ApplyFormat,
+    /// Reads and writes in flight at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// How long to wait for a CustomResourceDefinition to become Established
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub crd_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunArg {
+    None,
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
+}
+
+/// `30s`, `2m`, `500ms`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 2m or 500ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}` (ms, s, m, h)")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Starts the async runtime cluster commands run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+impl GlobalArgs {
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    check_release_name(&args.release)?;
+    let chart = load_chart(&args.chart)?;
+    let values = args.values.compute(&chart)?;
+    runtime()?.block_on(async {
+        let cluster = Cluster::connect(&global.connect_options()).await?;
+        let id = ReleaseId {
+            name: args.release.clone(),
+            namespace: cluster.namespace().to_owned(),
+        };
+        let record = release::load(&cluster, &id).await?;
+        let revision = record.inventory.revision + 1;
+        let release = Release {
+            revision,
+            is_install: revision == 1,
+            is_upgrade: revision > 1,
+            ..Release::install(&id.name, &id.namespace)
+        };
+        let capabilities = Capabilities {
+            kube_version: cluster.kube_version().await?,
+            ..Capabilities::default()
+        };
+        let rendered = render::render(&chart, &values, &release, &capabilities)
+            .inspect_err(|err| super::template::show_rendered(global, err))?;
+        let options = apply::Options {
+            dry_run: match args.dry_run {
+                DryRunArg::None => DryRun::None,
+                DryRunArg::Client => DryRun::Client,
+                DryRunArg::Server => DryRun::Server,
+            },
+            server_side: args.server_side,
+            force_conflicts: args.force_conflicts,
+            take_ownership: args.take_ownership,
+            create_namespace: args.create_namespace,
+            concurrency: args.concurrency,
+            crd_timeout: args.crd_timeout,
+            ..apply::Options::default()
+        };
+        let report = apply::apply(&cluster, &id, &record, rendered.objects, &options).await?;
+        match args.output {
+            ApplyFormat::Text => print_text(out, &report)?,
+            ApplyFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            }
+        }
+        if args.output == ApplyFormat::Text
+            && report.dry_run == DryRun::None
+            && let Some(notes) = rendered.notes
+            && !notes.trim().is_empty()
+        {
+            writeln!(out, "\nNOTES:\n{}", notes.trim_end())?;
+        }
+        Ok(Outcome::Success)
+    })
+}
+
+fn print_text(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+    for change in &report.changes {
+        let action = change.action.as_str();
+        let action = match change.action {
+            Action::Created => action.green(),
+            Action::Configured => action.yellow(),
+            Action::Pruned => action.red(),
+            Action::Unchanged => action.dimmed(),
+        };
+        writeln!(out, "{} {action}", change.object)?;
+    }
+    let suffix = match report.dry_run {
+        DryRun::None => "",
+        DryRun::Client => " (dry run)",
+        DryRun::Server => " (server dry run)",
+    };
+    writeln!(
+        out,
+        "release {}: {} created, {} configured, {} unchanged, {} pruned{suffix}",
+        report.release,
+        report.count(Action::Created),
+        report.count(Action::Configured),
+        report.count(Action::Unchanged),
+        report.count(Action::Pruned),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
+}
