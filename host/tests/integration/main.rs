@@ -2,6 +2,7 @@
 
 mod support;
 
+mod apply;
 mod errors;
 mod helm_values;
 mod kubectl;
