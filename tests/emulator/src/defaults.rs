@@ -173,7 +173,9 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             default_field(obj, &["status"], "phase", json!("Active"));
         }
         ("", "Secret") => {
-            default_field(obj, &[], "type", json!("Opaque"));
+            if obj.get("type").and_then(Value::as_str).is_none_or(str::is_empty) {
+                obj["type"] = json!("Opaque");
+            }
             if let Some(Value::Object(sd)) = obj
                 .as_object_mut()
                 .and_then(|m| m.shift_remove("stringData"))

@@ -215,6 +215,15 @@ fn to_openapi(v: &Value) -> Value {
                             out.insert(k.clone(), json!(t));
                         }
                     }
+                    "properties" => {
+                        // Keys here are field names, not keywords (JSONSchemaProps has fields
+                        // called `type`, `$ref`, `enum`).
+                        let props: serde_json::Map<String, Value> = x
+                            .as_object()
+                            .map(|m| m.iter().map(|(pk, pv)| (pk.clone(), to_openapi(pv))).collect())
+                            .unwrap_or_default();
+                        out.insert(k.clone(), Value::Object(props));
+                    }
                     _ => {
                         out.insert(k.clone(), to_openapi(x));
                     }

@@ -17,6 +17,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod faults;
 pub mod patch;
+pub mod proto;
 pub mod registry;
 pub mod selector;
 pub mod server;

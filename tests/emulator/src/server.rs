@@ -222,7 +222,7 @@ impl Req {
             .unwrap_or_default()
             .trim();
         if ct.contains("protobuf") {
-            return Err(ApiError::unsupported_media_type(ct));
+            return crate::proto::decode(&self.body).map_err(|m| ApiError::new(415, "UnsupportedMediaType", m));
         }
         if ct.contains("yaml") {
             return serde_yaml_ng::from_slice(&self.body)

@@ -207,6 +207,18 @@ fn without_managed(v: &Value) -> Value {
     c
 }
 
+fn managed_without_times(v: &Value) -> Value {
+    let mut m = v.pointer("/metadata/managedFields").cloned().unwrap_or(Value::Null);
+    if let Value::Array(list) = &mut m {
+        for e in list {
+            if let Some(o) = e.as_object_mut() {
+                o.shift_remove("time");
+            }
+        }
+    }
+    m
+}
+
 /// The default field manager for a user agent (`kubectl/v1.35.0 (...)` → `kubectl`).
 pub fn manager_from_user_agent(ua: &str) -> String {
     let m = ua.split('/').next().unwrap_or_default();
@@ -565,6 +577,9 @@ impl Store {
                 created: true,
             });
         }
+        if rt.group.is_empty() && rt.kind == "Namespace" {
+            obj["spec"] = json!({"finalizers": ["kubernetes"]});
+        }
         defaults::apply(&rt.group, &rt.kind, &mut obj, &mut self.alloc);
         if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
             Self::crd_status(&mut obj);
@@ -883,9 +898,7 @@ impl Store {
         };
         ssa::prune_missing(&mut entries, &new);
         ssa::set_entries(&mut new, &entries);
-        let unchanged = without_managed(&new) == without_managed(&old)
-            && (old.pointer("/metadata/managedFields").is_some()
-                || new.pointer("/metadata/managedFields").is_none());
+        let unchanged = without_managed(&new) == without_managed(&old) && managed_without_times(&new) == managed_without_times(&old);
         if unchanged && !Self::deletion_done(&new) {
             return Ok(Written {
                 object: old,
@@ -1094,14 +1107,20 @@ impl Store {
             .unwrap_or_default();
         let mut removed = previous;
         removed.subtract(&applied_set);
+        // List elements go first (removing one removes what it holds), shortest first; then
+        // fields, deepest first; a map still holding other managers' keys stays.
         let mut paths = removed.paths();
-        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        paths.sort_by_key(|p| {
+            let element = p.last().is_some_and(|l| l.starts_with("k:") || l.starts_with("v:"));
+            if element { (0, p.len() as i64) } else { (1, -(p.len() as i64)) }
+        });
         for p in paths {
-            let owned_by_other = entries.iter().any(|e| {
-                !(e.manager == opts.field_manager && e.operation == "Apply")
-                    && e.fields.contains(&p)
-            });
-            if !owned_by_other {
+            let owned_by_other = entries.iter().any(|e| !(e.manager == opts.field_manager && e.operation == "Apply") && e.fields.contains(&p));
+            let still_holds = match ssa::value_at(&merged, &p) {
+                Some(Value::Object(m)) => !m.is_empty() && !p.last().is_some_and(|l| l.starts_with("k:")),
+                _ => false,
+            };
+            if !owned_by_other && !still_holds {
                 ssa::remove_at(&mut merged, &p);
             }
         }

@@ -139,6 +139,10 @@ fn key_element(elem: &Value, keys: &[String]) -> Option<String> {
     for k in keys {
         if let Some(v) = elem.get(k) {
             m.insert(k.clone(), v.clone());
+        } else if k == "protocol" {
+            // The apiserver defaults `protocol` before keying ports, so an applied port
+            // without it is the same element as the stored `TCP` one.
+            m.insert(k.clone(), Value::String("TCP".into()));
         }
     }
     if m.is_empty() {
@@ -227,6 +231,15 @@ fn fields_of_value(v: &Value, shape: Shape<'_>) -> FieldSet {
     }
 }
 
+/// Whether a list element has the key values of a `k:` path element (a missing `protocol`
+/// counts as the `TCP` the apiserver defaults).
+fn elem_matches(e: &Value, want: &Map<String, Value>) -> bool {
+    want.iter().all(|(wk, wv)| match e.get(wk) {
+        Some(v) => v == wv,
+        None => wk == "protocol" && wv == "TCP",
+    })
+}
+
 /// The value at a path of path elements, if present.
 pub fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = obj;
@@ -235,9 +248,7 @@ pub fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
             cur.get(f)?
         } else if let Some(k) = pe.strip_prefix("k:") {
             let want: Map<String, Value> = serde_json::from_str(k).ok()?;
-            cur.as_array()?
-                .iter()
-                .find(|e| want.iter().all(|(wk, wv)| e.get(wk) == Some(wv)))?
+            cur.as_array()?.iter().find(|e| elem_matches(e, &want))?
         } else if let Some(v) = pe.strip_prefix("v:") {
             let want: Value = serde_json::from_str(v).ok()?;
             cur.as_array()?.iter().find(|e| **e == want)?
@@ -284,7 +295,7 @@ pub fn remove_at(obj: &mut Value, path: &[String]) -> bool {
         };
         if let Some(a) = cur.as_array_mut() {
             let before = a.len();
-            a.retain(|e| !want.iter().all(|(wk, wv)| e.get(wk) == Some(wv)));
+            a.retain(|e| !elem_matches(e, &want));
             return a.len() != before;
         }
     }
