@@ -173,7 +173,11 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             default_field(obj, &["status"], "phase", json!("Active"));
         }
         ("", "Secret") => {
-            if obj.get("type").and_then(Value::as_str).is_none_or(str::is_empty) {
+            if obj
+                .get("type")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 obj["type"] = json!("Opaque");
             }
             if let Some(Value::Object(sd)) = obj
@@ -193,14 +197,12 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             default_field(obj, &["spec"], "volumeMode", json!("Filesystem"));
             default_field(obj, &["status"], "phase", json!("Pending"));
         }
-        ("networking.k8s.io", "NetworkPolicy") => {
-            if obj.pointer("/spec/policyTypes").is_none() {
-                let mut types = vec![json!("Ingress")];
-                if obj.pointer("/spec/egress").is_some() {
-                    types.push(json!("Egress"));
-                }
-                default_field(obj, &["spec"], "policyTypes", Value::Array(types));
+        ("networking.k8s.io", "NetworkPolicy") if obj.pointer("/spec/policyTypes").is_none() => {
+            let mut types = vec![json!("Ingress")];
+            if obj.pointer("/spec/egress").is_some() {
+                types.push(json!("Egress"));
             }
+            default_field(obj, &["spec"], "policyTypes", Value::Array(types));
         }
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             if let Some(Value::Array(subjects)) = obj.pointer_mut("/subjects") {

@@ -220,7 +220,11 @@ fn to_openapi(v: &Value) -> Value {
                         // called `type`, `$ref`, `enum`).
                         let props: serde_json::Map<String, Value> = x
                             .as_object()
-                            .map(|m| m.iter().map(|(pk, pv)| (pk.clone(), to_openapi(pv))).collect())
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(pk, pv)| (pk.clone(), to_openapi(pv)))
+                                    .collect()
+                            })
                             .unwrap_or_default();
                         out.insert(k.clone(), Value::Object(props));
                     }

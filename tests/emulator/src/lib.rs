@@ -13,6 +13,7 @@
 //! # Ok::<(), kchart_emulator::Error>(())
 //! ```
 
+pub mod client;
 pub mod defaults;
 pub mod discovery;
 pub mod faults;

@@ -92,7 +92,11 @@ fn map_entry(b: &[u8], bytes_value: bool) -> (String, Value) {
 
 fn insert_map(obj: &mut Map<String, Value>, key: &str, b: &[u8], bytes_value: bool) {
     let (k, v) = map_entry(b, bytes_value);
-    if let Some(m) = obj.entry(key.to_string()).or_insert_with(|| json!({})).as_object_mut() {
+    if let Some(m) = obj
+        .entry(key.to_string())
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+    {
         m.insert(k, v);
     }
 }
@@ -116,7 +120,11 @@ fn object_meta(b: &[u8]) -> Value {
             (11, Field::Bytes(x)) => insert_map(&mut m, "labels", x, false),
             (12, Field::Bytes(x)) => insert_map(&mut m, "annotations", x, false),
             (14, Field::Bytes(x)) => {
-                if let Some(a) = m.entry("finalizers").or_insert_with(|| json!([])).as_array_mut() {
+                if let Some(a) = m
+                    .entry("finalizers")
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                {
                     a.push(string(x));
                 }
             }
@@ -129,7 +137,9 @@ fn object_meta(b: &[u8]) -> Value {
 
 /// Decodes a protobuf request body to JSON, or explains why it cannot.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let rest = body.strip_prefix(MAGIC).ok_or("protobuf body without the k8s magic prefix")?;
+    let rest = body
+        .strip_prefix(MAGIC)
+        .ok_or("protobuf body without the k8s magic prefix")?;
     let mut api_version = String::new();
     let mut kind = String::new();
     let mut raw: &[u8] = &[];
@@ -153,9 +163,17 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     let mut obj = Map::new();
     obj.insert("apiVersion".into(), json!(api_version));
     obj.insert("kind".into(), json!(kind));
-    let simple = matches!((api_version.as_str(), kind.as_str()), ("v1", "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"));
+    let simple = matches!(
+        (api_version.as_str(), kind.as_str()),
+        (
+            "v1",
+            "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"
+        )
+    );
     if !simple {
-        return Err(format!("protobuf encoding of {api_version} {kind} is not supported by the emulator; use JSON"));
+        return Err(format!(
+            "protobuf encoding of {api_version} {kind} is not supported by the emulator; use JSON"
+        ));
     }
     for (n, f) in fields(raw) {
         match (kind.as_str(), n, f) {
@@ -203,19 +221,30 @@ mod tests {
 
     #[test]
     fn decodes_a_configmap() {
-        let meta = [ld(1, b"cm"), ld(11, &[ld(1, b"app"), ld(2, b"web")].concat())].concat();
+        let meta = [
+            ld(1, b"cm"),
+            ld(11, &[ld(1, b"app"), ld(2, b"web")].concat()),
+        ]
+        .concat();
         let raw = [ld(1, &meta), ld(2, &[ld(1, b"k"), ld(2, b"v")].concat())].concat();
         let tm = [ld(1, b"v1"), ld(2, b"ConfigMap")].concat();
         let body = [MAGIC.to_vec(), ld(1, &tm), ld(2, &raw)].concat();
         let v = decode(&body).expect("decodes");
-        assert_eq!(v, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "labels": {"app": "web"}}, "data": {"k": "v"}}));
+        assert_eq!(
+            v,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "labels": {"app": "web"}}, "data": {"k": "v"}})
+        );
     }
 
     #[test]
     fn refuses_complex_kinds() {
         let tm = [ld(1, b"apps/v1"), ld(2, b"Deployment")].concat();
         let body = [MAGIC.to_vec(), ld(1, &tm)].concat();
-        assert!(decode(&body).expect_err("unsupported").contains("apps/v1 Deployment"));
+        assert!(
+            decode(&body)
+                .expect_err("unsupported")
+                .contains("apps/v1 Deployment")
+        );
         assert!(decode(b"junk").is_err());
     }
 }

@@ -222,7 +222,8 @@ impl Req {
             .unwrap_or_default()
             .trim();
         if ct.contains("protobuf") {
-            return crate::proto::decode(&self.body).map_err(|m| ApiError::new(415, "UnsupportedMediaType", m));
+            return crate::proto::decode(&self.body)
+                .map_err(|m| ApiError::new(415, "UnsupportedMediaType", m));
         }
         if ct.contains("yaml") {
             return serde_yaml_ng::from_slice(&self.body)

@@ -14,6 +14,19 @@ pub struct Cause {
     pub field: String,
 }
 
+/// The `details` of a `Status`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Details {
+    /// `details.name`.
+    pub name: Option<String>,
+    /// `details.group`.
+    pub group: Option<String>,
+    /// `details.kind` (the resource plural for most errors, the kind for `Invalid`).
+    pub kind: Option<String>,
+    /// `details.causes`.
+    pub causes: Vec<Cause>,
+}
+
 /// An error answer of the API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -23,14 +36,8 @@ pub struct ApiError {
     pub reason: String,
     /// `Status.message`.
     pub message: String,
-    /// `details.name`.
-    pub name: Option<String>,
-    /// `details.group`.
-    pub group: Option<String>,
-    /// `details.kind` (the resource plural for most errors, the kind for `Invalid`).
-    pub kind: Option<String>,
-    /// `details.causes`.
-    pub causes: Vec<Cause>,
+    /// `Status.details` (boxed: errors travel through every handler's `Result`).
+    pub details: Box<Details>,
     /// `details.retryAfterSeconds`.
     pub retry_after: Option<u32>,
 }
@@ -45,18 +52,15 @@ impl ApiError {
             code,
             reason: reason.to_string(),
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
+            details: Box::default(),
             retry_after: None,
         }
     }
 
     fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.group = (!group.is_empty()).then(|| group.to_string());
-        self.kind = Some(kind.to_string());
-        self.name = (!name.is_empty()).then(|| name.to_string());
+        self.details.group = (!group.is_empty()).then(|| group.to_string());
+        self.details.kind = Some(kind.to_string());
+        self.details.name = (!name.is_empty()).then(|| name.to_string());
         self
     }
 
@@ -102,7 +106,7 @@ impl ApiError {
         causes: Vec<Cause>,
     ) -> Self {
         let mut e = Self::new(409, "Conflict", message).with_details(group, resource, name);
-        e.causes = causes;
+        e.details.causes = causes;
         e
     }
 
@@ -128,7 +132,7 @@ impl ApiError {
             format!("{what} \"{name}\" is invalid: {detail}"),
         )
         .with_details(group, kind, name);
-        e.causes = causes;
+        e.details.causes = causes;
         e
     }
 
@@ -146,15 +150,13 @@ impl ApiError {
         )
     }
 
-    /// `415 UnsupportedMediaType`.
-    pub fn unsupported_media_type(content_type: &str) -> Self {
+    /// `415 UnsupportedMediaType` for a PATCH content type the resource does not take (the
+    /// message is the apiserver's, which does not name the rejected type).
+    pub fn unsupported_media_type(_content_type: &str) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml{}",
-                if content_type.is_empty() { "" } else { "" }
-            ),
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
         )
     }
 
@@ -202,17 +204,18 @@ impl ApiError {
             "code": self.code,
         });
         let mut details = serde_json::Map::new();
-        if let Some(n) = &self.name {
+        if let Some(n) = &self.details.name {
             details.insert("name".into(), json!(n));
         }
-        if let Some(g) = &self.group {
+        if let Some(g) = &self.details.group {
             details.insert("group".into(), json!(g));
         }
-        if let Some(k) = &self.kind {
+        if let Some(k) = &self.details.kind {
             details.insert("kind".into(), json!(k));
         }
-        if !self.causes.is_empty() {
+        if !self.details.causes.is_empty() {
             let causes: Vec<Value> = self
+                .details
                 .causes
                 .iter()
                 .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))

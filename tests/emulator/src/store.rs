@@ -168,10 +168,10 @@ fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
 }
 
 fn meta_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
-    if !obj.get("metadata").is_some_and(Value::is_object) {
-        if let Some(m) = obj.as_object_mut() {
-            m.insert("metadata".into(), json!({}));
-        }
+    if !obj.get("metadata").is_some_and(Value::is_object)
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.insert("metadata".into(), json!({}));
     }
     // The branch above guarantees an object at `metadata`.
     crate::util::obj_at(obj, &["metadata"]).expect("metadata is an object")
@@ -208,7 +208,10 @@ fn without_managed(v: &Value) -> Value {
 }
 
 fn managed_without_times(v: &Value) -> Value {
-    let mut m = v.pointer("/metadata/managedFields").cloned().unwrap_or(Value::Null);
+    let mut m = v
+        .pointer("/metadata/managedFields")
+        .cloned()
+        .unwrap_or(Value::Null);
     if let Value::Array(list) = &mut m {
         for e in list {
             if let Some(o) = e.as_object_mut() {
@@ -694,6 +697,7 @@ impl Store {
     }
 
     /// Replaces an object (`PUT`), or its status or finalizers.
+    #[expect(clippy::too_many_arguments, reason = "mirrors the PUT request")]
     pub fn update(
         &mut self,
         rt: &Arc<ResourceType>,
@@ -898,7 +902,8 @@ impl Store {
         };
         ssa::prune_missing(&mut entries, &new);
         ssa::set_entries(&mut new, &entries);
-        let unchanged = without_managed(&new) == without_managed(&old) && managed_without_times(&new) == managed_without_times(&old);
+        let unchanged = without_managed(&new) == without_managed(&old)
+            && managed_without_times(&new) == managed_without_times(&old);
         if unchanged && !Self::deletion_done(&new) {
             return Ok(Written {
                 object: old,
@@ -1111,13 +1116,24 @@ impl Store {
         // fields, deepest first; a map still holding other managers' keys stays.
         let mut paths = removed.paths();
         paths.sort_by_key(|p| {
-            let element = p.last().is_some_and(|l| l.starts_with("k:") || l.starts_with("v:"));
-            if element { (0, p.len() as i64) } else { (1, -(p.len() as i64)) }
+            let element = p
+                .last()
+                .is_some_and(|l| l.starts_with("k:") || l.starts_with("v:"));
+            if element {
+                (0, p.len() as i64)
+            } else {
+                (1, -(p.len() as i64))
+            }
         });
         for p in paths {
-            let owned_by_other = entries.iter().any(|e| !(e.manager == opts.field_manager && e.operation == "Apply") && e.fields.contains(&p));
+            let owned_by_other = entries.iter().any(|e| {
+                !(e.manager == opts.field_manager && e.operation == "Apply")
+                    && e.fields.contains(&p)
+            });
             let still_holds = match ssa::value_at(&merged, &p) {
-                Some(Value::Object(m)) => !m.is_empty() && !p.last().is_some_and(|l| l.starts_with("k:")),
+                Some(Value::Object(m)) => {
+                    !m.is_empty() && !p.last().is_some_and(|l| l.starts_with("k:"))
+                }
                 _ => false,
             };
             if !owned_by_other && !still_holds {
@@ -1246,8 +1262,11 @@ impl Store {
                 _ => self.collect_dependents(u, Propagation::Background),
             }
         }
-        if rt.group == "apiextensions.k8s.io" && rt.kind == "CustomResourceDefinition" {
-            if let Some(t) = self.registry.unregister_crd(&okey.1) {
+        if rt.group == "apiextensions.k8s.io"
+            && rt.kind == "CustomResourceDefinition"
+            && let Some(t) = self.registry.unregister_crd(&okey.1)
+        {
+            {
                 let k = (t.group.clone(), t.plural.clone());
                 let keys: Vec<ObjKey> = self.all_of(&k).map(|(o, _)| o.clone()).collect();
                 for o in keys {

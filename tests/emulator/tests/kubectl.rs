@@ -27,7 +27,12 @@ fn kubectl_bin() -> &'static PathBuf {
         );
         let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let bin = PathBuf::from(dir).join("kubectl");
-        assert!(bin.is_file(), "kubectl not found at {} (from {})", bin.display(), script.display());
+        assert!(
+            bin.is_file(),
+            "kubectl not found at {} (from {})",
+            bin.display(),
+            script.display()
+        );
         bin
     })
 }
@@ -68,14 +73,21 @@ impl Kube {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "kubectl {args:?} failed: {stderr}");
-        assert!(!stderr.contains("warning: error calculating patch"), "kubectl {args:?} fell back: {stderr}");
+        assert!(
+            !stderr.contains("warning: error calculating patch"),
+            "kubectl {args:?} fell back: {stderr}"
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Runs kubectl, asserts failure, returns stderr.
     fn fail(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(!out.status.success(), "kubectl {args:?} unexpectedly succeeded: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "kubectl {args:?} unexpectedly succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
@@ -165,8 +177,20 @@ fn version_and_api_resources() {
     for line in [
         ("deployments", "deploy", "apps/v1", "true", "Deployment"),
         ("namespaces", "ns", "v1", "false", "Namespace"),
-        ("customresourcedefinitions", "crd,crds", "apiextensions.k8s.io/v1", "false", "CustomResourceDefinition"),
-        ("horizontalpodautoscalers", "hpa", "autoscaling/v2", "true", "HorizontalPodAutoscaler"),
+        (
+            "customresourcedefinitions",
+            "crd,crds",
+            "apiextensions.k8s.io/v1",
+            "false",
+            "CustomResourceDefinition",
+        ),
+        (
+            "horizontalpodautoscalers",
+            "hpa",
+            "autoscaling/v2",
+            "true",
+            "HorizontalPodAutoscaler",
+        ),
     ] {
         let found = out.lines().any(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
@@ -175,8 +199,16 @@ fn version_and_api_resources() {
         assert!(found, "missing {line:?} in\n{out}");
     }
     let namespaced = k.ok(&["api-resources", "--namespaced=false", "-o", "name"]);
-    assert!(namespaced.lines().any(|l| l == "clusterroles.rbac.authorization.k8s.io"));
-    assert!(!namespaced.lines().any(|l| l == "roles.rbac.authorization.k8s.io"));
+    assert!(
+        namespaced
+            .lines()
+            .any(|l| l == "clusterroles.rbac.authorization.k8s.io")
+    );
+    assert!(
+        !namespaced
+            .lines()
+            .any(|l| l == "roles.rbac.authorization.k8s.io")
+    );
 }
 
 #[test]
@@ -204,41 +236,92 @@ fn get_in_every_output_form_shows_server_defaults() {
     ] {
         assert!(yaml.contains(want), "missing {want:?} in\n{yaml}");
     }
-    assert!(!yaml.contains("managedFields"), "managed fields are hidden by default");
+    assert!(
+        !yaml.contains("managedFields"),
+        "managed fields are hidden by default"
+    );
     let j = k.json(&["get", "deploy", "web"]);
     assert_eq!(j["spec"]["template"]["spec"]["restartPolicy"], "Always");
-    assert_eq!(k.ok(&["get", "deploy", "-o", "name"]), "deployment.apps/web\n");
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]), "2");
+    assert_eq!(
+        k.ok(&["get", "deploy", "-o", "name"]),
+        "deployment.apps/web\n"
+    );
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "2"
+    );
     let table = k.ok(&["get", "deployments"]);
-    let header: Vec<&str> = table.lines().next().unwrap_or_default().split_whitespace().collect();
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
     let wide = k.ok(&["get", "svc", "kubernetes", "-o", "wide"]);
-    assert!(wide.contains("10.96.0.1") && wide.contains("443/TCP"), "{wide}");
-    let cols = k.ok(&["get", "deploy", "-o", "custom-columns=N:.metadata.name,R:.spec.replicas", "--no-headers"]);
+    assert!(
+        wide.contains("10.96.0.1") && wide.contains("443/TCP"),
+        "{wide}"
+    );
+    let cols = k.ok(&[
+        "get",
+        "deploy",
+        "-o",
+        "custom-columns=N:.metadata.name,R:.spec.replicas",
+        "--no-headers",
+    ]);
     assert_eq!(cols.split_whitespace().collect::<Vec<_>>(), ["web", "2"]);
     let labels = k.ok(&["get", "deploy", "-l", "app=web", "-o", "name"]);
     assert_eq!(labels, "deployment.apps/web\n");
     let none = k.run(&["get", "deploy", "-l", "app=nope"]);
-    assert!(String::from_utf8_lossy(&none.stderr).contains("No resources found in default namespace."));
-    let by_field = k.ok(&["get", "ns", "--field-selector", "metadata.name=kube-system", "-o", "name"]);
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("No resources found in default namespace.")
+    );
+    let by_field = k.ok(&[
+        "get",
+        "ns",
+        "--field-selector",
+        "metadata.name=kube-system",
+        "-o",
+        "name",
+    ]);
     assert_eq!(by_field, "namespace/kube-system\n");
 }
 
 #[test]
 fn create_twice_is_already_exists_and_bad_names_are_invalid() {
     let k = Kube::new();
-    let f = k.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n");
+    let f = k.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+    );
     k.ok(&["create", "-f", &f]);
     let err = k.fail(&["create", "-f", &f]);
-    assert!(err.contains("Error from server (AlreadyExists)") && err.contains("configmaps \"c\" already exists"), "{err}");
-    let bad = k.file("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n");
+    assert!(
+        err.contains("Error from server (AlreadyExists)")
+            && err.contains("configmaps \"c\" already exists"),
+        "{err}"
+    );
+    let bad = k.file(
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n",
+    );
     let err = k.fail(&["create", "-f", &bad]);
     assert!(err.starts_with("The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"), "{err}");
-    let unknown = k.file("u.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: u}\nspec: {x: 1}\n");
+    let unknown = k.file(
+        "u.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: u}\nspec: {x: 1}\n",
+    );
     let err = k.fail(&["create", "-f", &unknown]);
-    assert!(err.contains("strict decoding error: unknown field \"spec\""), "{err}");
+    assert!(
+        err.contains("strict decoding error: unknown field \"spec\""),
+        "{err}"
+    );
     let err = k.fail(&["get", "cm", "missing"]);
-    assert!(err.contains("Error from server (NotFound): configmaps \"missing\" not found"), "{err}");
+    assert!(
+        err.contains("Error from server (NotFound): configmaps \"missing\" not found"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -247,44 +330,105 @@ fn client_side_apply_twice_merges_with_last_applied() {
     let v1 = k.file("v1.yaml", DEPLOY_V1);
     let v2 = k.file("v2.yaml", DEPLOY_V2);
     assert_eq!(k.ok(&["apply", "-f", &v1]), "deployment.apps/web created\n");
-    assert_eq!(k.ok(&["apply", "-f", &v1]), "deployment.apps/web unchanged\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &v1]),
+        "deployment.apps/web unchanged\n"
+    );
     // Someone else adds a label and an env var outside the manifest: apply must keep them.
     k.ok(&["label", "deploy", "web", "owner=ops"]);
     k.ok(&["set", "env", "deploy/web", "-c", "nginx", "EXTRA=x"]);
-    assert_eq!(k.ok(&["apply", "-f", &v2]), "deployment.apps/web configured\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &v2]),
+        "deployment.apps/web configured\n"
+    );
     let d = k.json(&["get", "deploy", "web"]);
-    let containers = d["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let containers = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(containers.len(), 1, "sidecar removed: {containers:?}");
     assert_eq!(containers[0]["image"], "nginx:1.28");
-    let env: Vec<&str> = containers[0]["env"].as_array().into_iter().flatten().filter_map(|e| e["name"].as_str()).collect();
-    assert_eq!(env, ["A", "EXTRA"], "B removed (was applied), EXTRA kept (never applied)");
+    let env: Vec<&str> = containers[0]["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(
+        env,
+        ["A", "EXTRA"],
+        "B removed (was applied), EXTRA kept (never applied)"
+    );
     assert_eq!(d["metadata"]["labels"]["owner"], "ops");
     assert_eq!(d["metadata"]["generation"], 3);
-    assert_eq!(containers[0]["terminationMessagePolicy"], "File", "server defaults survive");
-    let last = d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap_or_default();
-    assert!(last.contains("nginx:1.28") && !last.contains("sidecar"), "{last}");
+    assert_eq!(
+        containers[0]["terminationMessagePolicy"], "File",
+        "server defaults survive"
+    );
+    let last = d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        last.contains("nginx:1.28") && !last.contains("sidecar"),
+        "{last}"
+    );
 }
 
 #[test]
 fn server_side_apply_owns_fields_and_reports_conflicts() {
     let k = Kube::new();
     let v1 = k.file("v1.yaml", DEPLOY_V1);
-    assert_eq!(k.ok(&["apply", "--server-side", "-f", &v1]), "deployment.apps/web serverside-applied\n");
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &v1]),
+        "deployment.apps/web serverside-applied\n"
+    );
     let d = k.json(&["get", "deploy", "web", "--show-managed-fields"]);
     assert_eq!(d["metadata"]["managedFields"][0]["manager"], "kubectl");
     assert_eq!(d["metadata"]["managedFields"][0]["operation"], "Apply");
     let fields = d["metadata"]["managedFields"][0]["fieldsV1"].to_string();
     assert!(fields.contains(r#"k:{\"name\":\"nginx\"}"#), "{fields}");
-    let other = k.file("other.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 5}\n");
-    let err = k.fail(&["apply", "--server-side", "--field-manager", "other", "-f", &other]);
-    assert!(err.contains("conflict with \"kubectl\"") && err.contains(".spec.replicas"), "{err}");
-    assert_eq!(k.ok(&["apply", "--server-side", "--field-manager", "other", "--force-conflicts", "-f", &other]), "deployment.apps/web serverside-applied\n");
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]), "5");
+    let other = k.file(
+        "other.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 5}\n",
+    );
+    let err = k.fail(&[
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "other",
+        "-f",
+        &other,
+    ]);
+    assert!(
+        err.contains("conflict with \"kubectl\"") && err.contains(".spec.replicas"),
+        "{err}"
+    );
+    assert_eq!(
+        k.ok(&[
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "other",
+            "--force-conflicts",
+            "-f",
+            &other
+        ]),
+        "deployment.apps/web serverside-applied\n"
+    );
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "5"
+    );
     // Re-applying v2 as kubectl drops the sidecar it owned.
     let v2 = k.file("v2.yaml", &DEPLOY_V2.replace("  replicas: 2\n", ""));
     k.ok(&["apply", "--server-side", "-f", &v2]);
     let d = k.json(&["get", "deploy", "web"]);
-    assert_eq!(d["spec"]["template"]["spec"]["containers"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     assert_eq!(d["spec"]["replicas"], 5, "replicas now owned by `other`");
 }
 
@@ -293,10 +437,22 @@ fn client_side_then_server_side_apply_migrates_ownership() {
     let k = Kube::new();
     let v1 = k.file("v1.yaml", DEPLOY_V1);
     k.ok(&["apply", "-f", &v1]);
-    assert_eq!(k.ok(&["apply", "--server-side", "-f", &v1]), "deployment.apps/web serverside-applied\n");
+    assert_eq!(
+        k.ok(&["apply", "--server-side", "-f", &v1]),
+        "deployment.apps/web serverside-applied\n"
+    );
     let d = k.json(&["get", "deploy", "web"]);
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().map(Vec::len), Some(1), "no duplicated port");
-    assert_eq!(d["metadata"]["generation"], 1, "same config, no spec change");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "no duplicated port"
+    );
+    assert_eq!(
+        d["metadata"]["generation"], 1,
+        "same config, no spec change"
+    );
 }
 
 #[test]
@@ -309,52 +465,150 @@ fn diff_exit_codes_match_kubectl_semantics() {
     assert!(String::from_utf8_lossy(&new.stdout).contains("+  name: web"));
     k.ok(&["apply", "-f", &v1]);
     let same = k.run(&["diff", "-f", &v1]);
-    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
     assert!(same.stdout.is_empty());
     let changed = k.run(&["diff", "-f", &v2]);
-    assert_eq!(changed.status.code(), Some(1), "{}", String::from_utf8_lossy(&changed.stderr));
+    assert_eq!(
+        changed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
     let text = String::from_utf8_lossy(&changed.stdout);
-    assert!(text.contains("-        image: nginx:1.27") && text.contains("+        image: nginx:1.28"), "{text}");
+    assert!(
+        text.contains("-        image: nginx:1.27") && text.contains("+        image: nginx:1.28"),
+        "{text}"
+    );
     assert!(text.contains("-      - image: busybox"), "{text}");
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]), "nginx:1.27", "diff is a dry run");
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}"
+        ]),
+        "nginx:1.27",
+        "diff is a dry run"
+    );
     let ss = k.run(&["diff", "--server-side", "-f", &v1]);
-    assert_eq!(ss.status.code(), Some(0), "server-side diff of the applied config: {}", String::from_utf8_lossy(&ss.stderr));
+    assert_eq!(
+        ss.status.code(),
+        Some(0),
+        "server-side diff of the applied config: {}",
+        String::from_utf8_lossy(&ss.stderr)
+    );
 }
 
 #[test]
 fn patch_in_all_three_kubectl_types() {
     let k = Kube::new();
     k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
-    assert_eq!(k.ok(&["patch", "deploy", "web", "--type", "merge", "-p", r#"{"spec":{"replicas":3}}"#]), "deployment.apps/web patched\n");
-    k.ok(&["patch", "deploy", "web", "--type", "json", "-p", r#"[{"op":"add","path":"/metadata/labels/tier","value":"front"}]"#]);
-    k.ok(&["patch", "deploy", "web", "--type", "strategic", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:2"}]}}}}"#]);
+    assert_eq!(
+        k.ok(&[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"replicas":3}}"#
+        ]),
+        "deployment.apps/web patched\n"
+    );
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/labels/tier","value":"front"}]"#,
+    ]);
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "strategic",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:2"}]}}}}"#,
+    ]);
     let d = k.json(&["get", "deploy", "web"]);
     assert_eq!(d["spec"]["replicas"], 3);
     assert_eq!(d["metadata"]["labels"]["tier"], "front");
-    let images: Vec<&str> = d["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten().filter_map(|c| c["image"].as_str()).collect();
-    assert_eq!(images, ["nginx:1.27", "busybox:2"], "strategic merge by container name");
-    let unchanged = k.ok(&["patch", "deploy", "web", "--type", "merge", "-p", r#"{"spec":{"replicas":3}}"#]);
+    let images: Vec<&str> = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["image"].as_str())
+        .collect();
+    assert_eq!(
+        images,
+        ["nginx:1.27", "busybox:2"],
+        "strategic merge by container name"
+    );
+    let unchanged = k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"replicas":3}}"#,
+    ]);
     assert_eq!(unchanged, "deployment.apps/web patched (no change)\n");
-    let err = k.fail(&["patch", "deploy", "web", "--type", "json", "-p", r#"[{"op":"remove","path":"/spec/nope"}]"#]);
+    let err = k.fail(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"remove","path":"/spec/nope"}]"#,
+    ]);
     assert!(err.contains("doc is missing path: \"/spec/nope\""), "{err}");
     let err = k.fail(&["patch", "deploy", "missing", "--type", "merge", "-p", "{}"]);
-    assert!(err.contains("deployments.apps \"missing\" not found"), "{err}");
+    assert!(
+        err.contains("deployments.apps \"missing\" not found"),
+        "{err}"
+    );
 }
 
 #[test]
 fn scale_label_and_delete() {
     let k = Kube::new();
     k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
-    assert_eq!(k.ok(&["scale", "deploy", "web", "--replicas=4"]), "deployment.apps/web scaled\n");
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]), "4");
-    assert_eq!(k.ok(&["label", "deploy", "web", "env=prod"]), "deployment.apps/web labeled\n");
+    assert_eq!(
+        k.ok(&["scale", "deploy", "web", "--replicas=4"]),
+        "deployment.apps/web scaled\n"
+    );
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "4"
+    );
+    assert_eq!(
+        k.ok(&["label", "deploy", "web", "env=prod"]),
+        "deployment.apps/web labeled\n"
+    );
     let err = k.fail(&["label", "deploy", "web", "env=dev"]);
     assert!(err.contains("'env' already has a value (prod)"), "{err}");
     k.ok(&["label", "deploy", "web", "env=dev", "--overwrite"]);
     k.ok(&["label", "deploy", "web", "env-"]);
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.labels}"]), r#"{"app":"web"}"#);
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.labels}"]),
+        r#"{"app":"web"}"#
+    );
     k.ok(&["annotate", "deploy", "web", "note=hi"]);
-    assert_eq!(k.ok(&["delete", "deploy", "web"]), "deployment.apps \"web\" deleted from default namespace\n");
+    assert_eq!(
+        k.ok(&["delete", "deploy", "web"]),
+        "deployment.apps \"web\" deleted from default namespace\n"
+    );
     let err = k.fail(&["get", "deploy", "web"]);
     assert!(err.contains("deployments.apps \"web\" not found"), "{err}");
     let err = k.fail(&["delete", "deploy", "web"]);
@@ -364,21 +618,55 @@ fn scale_label_and_delete() {
 #[test]
 fn namespace_lifecycle() {
     let k = Kube::new();
-    assert_eq!(k.ok(&["create", "namespace", "team"]), "namespace/team created\n");
-    k.ok(&["create", "configmap", "c", "-n", "team", "--from-literal=a=b"]);
+    assert_eq!(
+        k.ok(&["create", "namespace", "team"]),
+        "namespace/team created\n"
+    );
+    k.ok(&[
+        "create",
+        "configmap",
+        "c",
+        "-n",
+        "team",
+        "--from-literal=a=b",
+    ]);
     k.ok(&["apply", "-n", "team", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
-    let sa = k.ok(&["get", "serviceaccount", "default", "-n", "team", "-o", "name"]);
-    assert_eq!(sa, "serviceaccount/default\n", "namespaces get a default service account");
+    let sa = k.ok(&[
+        "get",
+        "serviceaccount",
+        "default",
+        "-n",
+        "team",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        sa, "serviceaccount/default\n",
+        "namespaces get a default service account"
+    );
     let ns = k.json(&["get", "ns", "team"]);
-    assert_eq!(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "team");
+    assert_eq!(
+        ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+        "team"
+    );
     assert_eq!(ns["spec"]["finalizers"][0], "kubernetes");
     assert_eq!(ns["status"]["phase"], "Active");
-    assert_eq!(k.ok(&["delete", "namespace", "team"]), "namespace \"team\" deleted\n");
+    assert_eq!(
+        k.ok(&["delete", "namespace", "team"]),
+        "namespace \"team\" deleted\n"
+    );
     let err = k.fail(&["get", "ns", "team"]);
     assert!(err.contains("namespaces \"team\" not found"), "{err}");
     assert!(k.emu.list("v1", "ConfigMap", Some("team")).is_empty());
     assert!(k.emu.list("apps/v1", "Deployment", Some("team")).is_empty());
-    let err = k.fail(&["create", "configmap", "c", "-n", "team", "--from-literal=a=b"]);
+    let err = k.fail(&[
+        "create",
+        "configmap",
+        "c",
+        "-n",
+        "team",
+        "--from-literal=a=b",
+    ]);
     assert!(err.contains("namespaces \"team\" not found"), "{err}");
 }
 
@@ -387,21 +675,48 @@ fn crd_then_custom_resource() {
     let k = Kube::new();
     let crd = k.file("crd.yaml", CRD);
     k.ok(&["apply", "-f", &crd]);
-    k.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s"]);
+    k.ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=10s",
+    ]);
     let cr = k.file("cr.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3, tags: [a]}\n");
-    assert_eq!(k.ok(&["apply", "-f", &cr]), "widget.example.com/w1 created\n");
+    assert_eq!(
+        k.ok(&["apply", "-f", &cr]),
+        "widget.example.com/w1 created\n"
+    );
     let table = k.ok(&["get", "wd"]);
-    let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(rows[0], ["NAME", "SIZE", "AGE"]);
     assert_eq!(&rows[1][..2], ["w1", "3"]);
-    let cr2 = k.file("cr2.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 4}\n");
-    assert_eq!(k.ok(&["apply", "-f", &cr2]), "widget.example.com/w1 configured\n");
+    let cr2 = k.file(
+        "cr2.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 4}\n",
+    );
+    assert_eq!(
+        k.ok(&["apply", "-f", &cr2]),
+        "widget.example.com/w1 configured\n"
+    );
     let w = k.json(&["get", "widget", "w1"]);
-    assert_eq!(w["spec"], serde_json::json!({"size": 4}), "tags removed: they were in the last applied configuration");
+    assert_eq!(
+        w["spec"],
+        serde_json::json!({"size": 4}),
+        "tags removed: they were in the last applied configuration"
+    );
     assert_eq!(w["metadata"]["generation"], 2);
-    let bad = k.file("bad.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {colour: red}\n");
+    let bad = k.file(
+        "bad.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {colour: red}\n",
+    );
     let err = k.fail(&["create", "-f", &bad]);
-    assert!(err.contains("strict decoding error: unknown field \"spec.colour\""), "{err}");
+    assert!(
+        err.contains("strict decoding error: unknown field \"spec.colour\""),
+        "{err}"
+    );
     let groups = k.ok(&["api-resources", "--api-group=example.com", "-o", "name"]);
     assert_eq!(groups, "widgets.example.com\n");
     k.ok(&["delete", "-f", &crd]);
@@ -414,15 +729,46 @@ fn crd_then_custom_resource() {
 fn wait_for_deployment_available_and_job_complete() {
     let k = Kube::with(Emulator::builder().ready_delay(Duration::from_millis(400)));
     k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
-    let before = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}"]);
+    let before = k.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.status.readyReplicas}",
+    ]);
     assert_eq!(before, "", "not ready before the delay");
-    assert_eq!(k.ok(&["wait", "--for=condition=Available", "deploy/web", "--timeout=20s"]), "deployment.apps/web condition met\n");
-    assert_eq!(k.ok(&["get", "deploy", "web", "-o", "jsonpath={.status.readyReplicas}"]), "2");
+    assert_eq!(
+        k.ok(&[
+            "wait",
+            "--for=condition=Available",
+            "deploy/web",
+            "--timeout=20s"
+        ]),
+        "deployment.apps/web condition met\n"
+    );
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.status.readyReplicas}"
+        ]),
+        "2"
+    );
     let out = k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
     assert!(out.contains("successfully rolled out"), "{out}");
     let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox, command: ['true']}]\n";
     k.ok(&["create", "-f", &k.file("job.yaml", job)]);
-    assert_eq!(k.ok(&["wait", "--for=condition=Complete", "job/once", "--timeout=20s"]), "job.batch/once condition met\n");
+    assert_eq!(
+        k.ok(&[
+            "wait",
+            "--for=condition=Complete",
+            "job/once",
+            "--timeout=20s"
+        ]),
+        "job.batch/once condition met\n"
+    );
 }
 
 #[test]
@@ -431,16 +777,28 @@ fn services_get_cluster_ips_and_injected_faults_surface() {
     let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  selector: {app: api}\n  ports: [{port: 80, targetPort: 8080}]\n";
     k.ok(&["create", "-f", &k.file("svc.yaml", svc)]);
     let s = k.json(&["get", "svc", "api"]);
-    assert!(s["spec"]["clusterIP"].as_str().is_some_and(|ip| ip.starts_with("10.96.")), "{s}");
+    assert!(
+        s["spec"]["clusterIP"]
+            .as_str()
+            .is_some_and(|ip| ip.starts_with("10.96.")),
+        "{s}"
+    );
     assert_eq!(s["spec"]["ipFamilies"][0], "IPv4");
     assert_eq!(s["spec"]["sessionAffinity"], "None");
     assert_eq!(s["spec"]["internalTrafficPolicy"], "Cluster");
-    k.emu.faults().fail_next(Some("get"), Some("services"), 500, 1);
+    k.emu
+        .faults()
+        .fail_next(Some("get"), Some("services"), 500, 1);
     let err = k.fail(&["get", "svc", "api"]);
-    assert!(err.contains("Error from server (InternalError)") && err.contains("injected fault"), "{err}");
+    assert!(
+        err.contains("Error from server (InternalError)") && err.contains("injected fault"),
+        "{err}"
+    );
     assert_eq!(k.emu.faults().injected(), 1);
     // A 503 carries Retry-After, which client-go honours: kubectl retries and succeeds.
-    k.emu.faults().fail_next(Some("get"), Some("Service"), 503, 1);
+    k.emu
+        .faults()
+        .fail_next(Some("get"), Some("Service"), 503, 1);
     assert_eq!(k.ok(&["get", "svc", "api", "-o", "name"]), "service/api\n");
     assert_eq!(k.emu.faults().injected(), 2);
 }
