@@ -503,7 +503,16 @@ fn list_body(rt: &ResourceType, version: &str, items: Vec<Value>, rv: u64) -> Va
             i
         })
         .collect();
-    json!({"apiVersion": rt.api_version(version), "kind": rt.list_kind, "metadata": {"resourceVersion": rv.to_string()}, "items": items})
+    // Built by hand: `json!` would deep-copy the items through `to_value`.
+    let mut m = serde_json::Map::new();
+    m.insert("apiVersion".into(), Value::String(rt.api_version(version)));
+    m.insert("kind".into(), Value::String(rt.list_kind.clone()));
+    m.insert(
+        "metadata".into(),
+        json!({"resourceVersion": rv.to_string()}),
+    );
+    m.insert("items".into(), Value::Array(items));
+    Value::Object(m)
 }
 
 fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response<Body>> {
@@ -535,13 +544,18 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
         "list" => {
             let (labels, fields) = selectors(r)?;
             let store = shared.lock();
-            let items = store.list(rt, version, t.namespace.as_deref(), &labels, &fields);
-            let rv = store.resource_version();
-            drop(store);
             if r.wants_table() {
+                let items = store.list(rt, version, t.namespace.as_deref(), &labels, &fields);
+                let rv = store.resource_version();
+                drop(store);
                 return Ok(json_response(200, &table::table(rt, version, &items, rv)));
             }
-            Ok(json_response(200, &list_body(rt, version, items, rv)))
+            let body = store.list_json(rt, version, t.namespace.as_deref(), &labels, &fields);
+            drop(store);
+            let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            Ok(resp)
         }
         "create" => {
             if t.name.is_some() {
@@ -796,6 +810,13 @@ fn scale(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response
     Ok(json_response(200, &scale_of(rt, &w.object)))
 }
 
+fn watch_event(kind: &str, object: Value) -> Value {
+    let mut event = serde_json::Map::new();
+    event.insert("type".into(), Value::String(kind.to_string()));
+    event.insert("object".into(), object);
+    Value::Object(event)
+}
+
 fn watch(shared: &Arc<Shared>, r: &Req, t: &Target) -> Response<Body> {
     let (labels, fields) = match selectors(r) {
         Ok(x) => x,
@@ -852,8 +873,7 @@ fn watch(shared: &Arc<Shared>, r: &Req, t: &Target) -> Response<Body> {
         } else {
             obj
         };
-        let mut line =
-            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        let mut line = serde_json::to_vec(&watch_event(kind, object)).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     };

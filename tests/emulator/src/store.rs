@@ -1341,6 +1341,77 @@ impl Store {
             .collect()
     }
 
+    /// The JSON body of a list (`kind: XList`), serialized straight from the stored objects
+    /// without copying them: built-in items carry no apiVersion/kind (as typed lists on the
+    /// wire), custom resources carry the requested version.
+    pub fn list_json(
+        &self,
+        rt: &ResourceType,
+        version: &str,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+    ) -> Vec<u8> {
+        struct Item<'a> {
+            obj: &'a Value,
+            api_version: Option<&'a str>,
+            kind: &'a str,
+        }
+        impl serde::Serialize for Item<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let Some(m) = self.obj.as_object() else {
+                    return self.obj.serialize(s);
+                };
+                let mut out = s.serialize_map(None)?;
+                if let Some(av) = self.api_version {
+                    out.serialize_entry("apiVersion", av)?;
+                    out.serialize_entry("kind", self.kind)?;
+                }
+                for (k, v) in m {
+                    if k != "apiVersion" && k != "kind" {
+                        out.serialize_entry(k, v)?;
+                    }
+                }
+                out.end()
+            }
+        }
+        let key = Self::key(rt);
+        let av = rt.api_version(version);
+        let items: Vec<Item<'_>> = self
+            .all_of(&key)
+            .filter(|((n, _), _)| ns.is_none_or(|want| want == n))
+            .filter(|(_, v)| labels.matches(v.pointer("/metadata/labels")) && fields.matches(v))
+            .map(|(_, v)| Item {
+                obj: v,
+                api_version: rt.crd.is_some().then_some(av.as_str()),
+                kind: &rt.kind,
+            })
+            .collect();
+        #[derive(serde::Serialize)]
+        struct Meta {
+            #[serde(rename = "resourceVersion")]
+            resource_version: String,
+        }
+        #[derive(serde::Serialize)]
+        struct List<'a> {
+            #[serde(rename = "apiVersion")]
+            api_version: &'a str,
+            kind: &'a str,
+            metadata: Meta,
+            items: Vec<Item<'a>>,
+        }
+        let list = List {
+            api_version: &av,
+            kind: &rt.list_kind,
+            metadata: Meta {
+                resource_version: self.rv.to_string(),
+            },
+            items,
+        };
+        serde_json::to_vec(&list).unwrap_or_default()
+    }
+
     /// One object as served at a version.
     pub fn get(&self, rt: &ResourceType, version: &str, ns: &str, name: &str) -> ApiResult<Value> {
         let ns = if rt.namespaced { ns } else { "" };

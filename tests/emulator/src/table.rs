@@ -344,14 +344,27 @@ pub fn table(rt: &ResourceType, version: &str, items: &[Value], rv: u64) -> Valu
         let (cols, cells) = columns_and_cells(rt, version, o);
         columns.get_or_insert(cols);
         let meta = o.get("metadata").cloned().unwrap_or(json!({}));
-        rows.push(json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}}));
+        let mut object = serde_json::Map::new();
+        object.insert("kind".into(), json!("PartialObjectMetadata"));
+        object.insert("apiVersion".into(), json!("meta.k8s.io/v1"));
+        object.insert("metadata".into(), meta);
+        let mut row = serde_json::Map::new();
+        row.insert("cells".into(), Value::Array(cells));
+        row.insert("object".into(), Value::Object(object));
+        rows.push(Value::Object(row));
     }
     let columns = columns.unwrap_or_else(|| columns_and_cells(rt, version, &json!({})).0);
     let mut meta = json!({});
     if rv > 0 {
         meta["resourceVersion"] = json!(rv.to_string());
     }
-    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": columns, "rows": rows})
+    let mut t = serde_json::Map::new();
+    t.insert("kind".into(), json!("Table"));
+    t.insert("apiVersion".into(), json!("meta.k8s.io/v1"));
+    t.insert("metadata".into(), meta);
+    t.insert("columnDefinitions".into(), Value::Array(columns));
+    t.insert("rows".into(), Value::Array(rows));
+    Value::Object(t)
 }
 
 #[cfg(test)]
