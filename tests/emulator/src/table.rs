@@ -198,10 +198,34 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
                 })
                 .unwrap_or_default();
             let ty = s(o, "/spec/type");
-            let external = if ty == "LoadBalancer" {
-                "<pending>".to_string()
-            } else {
-                "<none>".to_string()
+            let ips: Vec<String> = o
+                .pointer("/spec/externalIPs")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let lb: Vec<String> = o
+                .pointer("/status/loadBalancer/ingress")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| {
+                            i.get("ip")
+                                .or_else(|| i.get("hostname"))
+                                .and_then(Value::as_str)
+                        })
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let external = match ty.as_str() {
+                "ExternalName" => s(o, "/spec/externalName"),
+                "LoadBalancer" if lb.is_empty() && ips.is_empty() => "<pending>".to_string(),
+                _ => none_if_empty([ips, lb].concat().join(",")),
             };
             (
                 vec![
@@ -215,7 +239,7 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
                 vec![
                     json!(name),
                     json!(ty),
-                    json!(s(o, "/spec/clusterIP")),
+                    json!(none_if_empty(s(o, "/spec/clusterIP"))),
                     json!(external),
                     json!(none_if_empty(ports)),
                     json!(a),

@@ -802,3 +802,143 @@ fn services_get_cluster_ips_and_injected_faults_surface() {
     assert_eq!(k.ok(&["get", "svc", "api", "-o", "name"]), "service/api\n");
     assert_eq!(k.emu.faults().injected(), 2);
 }
+
+/// `kubectl create <generator>` sends protobuf; the stored object must hold everything the
+/// generator put in it (compared with its own `--dry-run=client -o json` output).
+#[test]
+fn typed_generators_store_what_kubectl_built() {
+    let k = Kube::new();
+    let cases: &[(&str, &str, &[&str], &[&str])] = &[
+        (
+            "deployment",
+            "web",
+            &[
+                "deployment",
+                "web",
+                "--image=nginx:1.27",
+                "--port=80",
+                "--replicas=3",
+            ],
+            &[],
+        ),
+        (
+            "service",
+            "api",
+            &[
+                "service",
+                "nodeport",
+                "api",
+                "--tcp=80:8080",
+                "--node-port=30080",
+            ],
+            &[],
+        ),
+        (
+            "job",
+            "once",
+            &["job", "once", "--image=busybox"],
+            &["--", "echo", "hi"],
+        ),
+        (
+            "cronjob",
+            "tick",
+            &[
+                "cronjob",
+                "tick",
+                "--image=busybox",
+                "--schedule=*/5 * * * *",
+            ],
+            &["--", "date"],
+        ),
+        (
+            "role",
+            "reader",
+            &[
+                "role",
+                "reader",
+                "--verb=get,list",
+                "--resource=pods,deployments.apps",
+            ],
+            &[],
+        ),
+        (
+            "rolebinding",
+            "read",
+            &[
+                "rolebinding",
+                "read",
+                "--role=reader",
+                "--user=alice",
+                "--serviceaccount=default:default",
+            ],
+            &[],
+        ),
+        (
+            "clusterrole",
+            "nodes",
+            &["clusterrole", "nodes", "--verb=get", "--resource=nodes"],
+            &[],
+        ),
+        (
+            "secret",
+            "reg",
+            &[
+                "secret",
+                "docker-registry",
+                "reg",
+                "--docker-server=r",
+                "--docker-username=u",
+                "--docker-password=p",
+            ],
+            &[],
+        ),
+    ];
+    fn contained(want: &Value, got: &Value, path: &str) {
+        match want {
+            Value::Object(m) => {
+                for (key, v) in m {
+                    if key == "status" || key == "creationTimestamp" {
+                        continue;
+                    }
+                    let g = got
+                        .get(key)
+                        .unwrap_or_else(|| panic!("{path}.{key} missing in {got}"));
+                    contained(v, g, &format!("{path}.{key}"));
+                }
+            }
+            Value::Array(a) => {
+                let g = got
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{path} is not a list"));
+                assert_eq!(a.len(), g.len(), "{path}");
+                for (i, (x, y)) in a.iter().zip(g).enumerate() {
+                    contained(x, y, &format!("{path}[{i}]"));
+                }
+            }
+            other => assert_eq!(other, got, "{path}"),
+        }
+    }
+    for (kind, name, args, tail) in cases {
+        let mut dry: Vec<&str> = vec!["create"];
+        dry.extend_from_slice(args);
+        dry.extend(["--dry-run=client", "-o", "json"]);
+        dry.extend_from_slice(tail);
+        let built: Value = serde_json::from_str(&k.ok(&dry)).expect("dry-run JSON");
+        let mut real: Vec<&str> = vec!["create"];
+        real.extend_from_slice(args);
+        real.extend_from_slice(tail);
+        k.ok(&real);
+        let stored = k.json(&["get", kind, name]);
+        contained(&built, &stored, kind);
+    }
+    let d = k.json(&["get", "deploy", "web"]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"], "TCP",
+        "defaults applied after decoding"
+    );
+    let svc = k.ok(&["get", "svc", "api", "--no-headers"]);
+    assert!(
+        svc.contains("NodePort") && svc.contains("80:30080/TCP"),
+        "{svc}"
+    );
+}
