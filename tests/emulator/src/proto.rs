@@ -107,10 +107,13 @@ enum T {
 
 use T::*;
 
-const META: (u64, &str, T) = (1, "metadata", Msg("ObjectMeta"));
+/// A field: number, JSON name, wire form.
+type FieldDef = (u64, &'static str, T);
+
+const META: FieldDef = (1, "metadata", Msg("ObjectMeta"));
 
 /// Field numbers of the messages decoded (from the Kubernetes `generated.proto` files).
-const MESSAGES: &[(&str, &[(u64, &str, T)])] = &[
+const MESSAGES: &[(&str, &[FieldDef])] = &[
     (
         "ObjectMeta",
         &[
