@@ -28,7 +28,8 @@ use crate::registry::ResourceType;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, ApiResult, success_status};
 use crate::store::{
-    DeleteOptions, FieldValidation, Part, Propagation, Store, WriteOptions, manager_from_user_agent,
+    DeleteOptions, FieldValidation, Page, Part, Propagation, Store, WriteOptions,
+    manager_from_user_agent,
 };
 use crate::table;
 use crate::util::parse_query;
@@ -543,14 +544,22 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
         }
         "list" => {
             let (labels, fields) = selectors(r)?;
+            let page = Page::parse(r.param("limit"), r.param("continue"))?;
             let store = shared.lock();
             if r.wants_table() {
-                let items = store.list(rt, version, t.namespace.as_deref(), &labels, &fields);
+                let (items, more) =
+                    store.list_paged(rt, version, t.namespace.as_deref(), &labels, &fields, &page);
                 let rv = store.resource_version();
                 drop(store);
-                return Ok(json_response(200, &table::table(rt, version, &items, rv)));
+                let mut table = table::table(rt, version, &items, rv);
+                if let Some(tok) = more.token {
+                    table["metadata"]["continue"] = json!(tok);
+                    table["metadata"]["remainingItemCount"] = json!(more.remaining);
+                }
+                return Ok(json_response(200, &table));
             }
-            let body = store.list_json(rt, version, t.namespace.as_deref(), &labels, &fields);
+            let body =
+                store.list_json(rt, version, t.namespace.as_deref(), &labels, &fields, &page);
             drop(store);
             let mut resp = Response::new(Body::Full(Some(Bytes::from(body))));
             resp.headers_mut()

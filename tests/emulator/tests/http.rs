@@ -315,3 +315,51 @@ fn state_survives_a_restart() {
         "resourceVersions continue after a restart"
     );
 }
+
+#[test]
+fn lists_paginate_with_limit_and_continue() {
+    let emu = Emulator::start().expect("start");
+    let mut c = client(&emu);
+    for i in 0..5 {
+        c.request("POST", CMS, Some("application/json"), &cm(&format!("p{i}")))
+            .expect("create");
+    }
+    let mut names = Vec::new();
+    let mut path = format!("{CMS}?limit=2");
+    let mut pages = 0;
+    loop {
+        let page = c.get(&path).expect("page").json();
+        pages += 1;
+        names.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["metadata"]["name"].as_str().map(String::from)),
+        );
+        match page["metadata"]["continue"].as_str() {
+            Some(tok) => {
+                assert!(
+                    page["metadata"]["remainingItemCount"]
+                        .as_u64()
+                        .is_some_and(|n| n > 0)
+                );
+                path = format!(
+                    "{CMS}?limit=2&continue={}",
+                    tok.replace('+', "%2B")
+                        .replace('/', "%2F")
+                        .replace('=', "%3D")
+                );
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "6 objects (5 + kube-root-ca.crt) in pages of 2");
+    assert_eq!(names, ["kube-root-ca.crt", "p0", "p1", "p2", "p3", "p4"]);
+    assert_eq!(
+        c.get(&format!("{CMS}?continue=@@@"))
+            .expect("bad token")
+            .status,
+        400
+    );
+}
