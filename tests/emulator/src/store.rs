@@ -283,6 +283,60 @@ pub fn manager_from_user_agent(ua: &str) -> String {
     }
 }
 
+/// The `pod-template-hash` of a workload's template: FNV-1a of its JSON, its decimal digits
+/// mapped onto the apiserver's safe alphabet (as the deployment controller names ReplicaSets).
+pub fn pod_template_hash(owner: &Value) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let tpl = owner
+        .pointer("/spec/template")
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let mut h: u32 = 0x811c_9dc5;
+    for b in tpl.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h.to_string()
+        .bytes()
+        .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// The status of a Pod the emulator runs (`Running` and Ready, or `Succeeded`).
+fn pod_status(pod: &Value, phase: &str) -> Value {
+    let t = now_rfc3339();
+    let running = phase == "Running";
+    let containers: Vec<Value> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let state = if running {
+                        json!({"running": {"startedAt": t}})
+                    } else {
+                        json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": t, "finishedAt": t}})
+                    };
+                    json!({"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": running, "started": running,
+                           "restartCount": 0, "state": state})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ready = if running { "True" } else { "False" };
+    json!({
+        "phase": phase, "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}], "podIP": "10.244.0.10", "podIPs": [{"ip": "10.244.0.10"}],
+        "startTime": t, "qosClass": "BestEffort",
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": t},
+            {"type": "ContainersReady", "status": ready, "lastTransitionTime": t},
+            {"type": "Ready", "status": ready, "lastTransitionTime": t}
+        ],
+        "containerStatuses": containers
+    })
+}
+
 impl Store {
     /// A fresh cluster: built-in types, the four system namespaces, the `kubernetes` Service,
     /// default ServiceAccounts and one Ready node.
@@ -1593,6 +1647,337 @@ impl Store {
         }
     }
 
+    /// What the built-in controllers create under a workload once it is ready: a ReplicaSet
+    /// (and old ones scaled to zero) for a Deployment, Pods for ReplicaSets, StatefulSets,
+    /// DaemonSets and Jobs. Returns the current ReplicaSet's name for a Deployment.
+    fn reconcile_children(
+        &mut self,
+        kind: &str,
+        okey: &ObjKey,
+        owner: &Value,
+        replicas: i64,
+    ) -> Option<String> {
+        let ns = okey.0.clone();
+        let name = okey.1.clone();
+        let owner_ref = |api_version: &str, kind: &str| {
+            json!([{"apiVersion": api_version, "kind": kind, "name": name, "uid": owner.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+                     "controller": true, "blockOwnerDeletion": true}])
+        };
+        let template = owner
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or(json!({}));
+        match kind {
+            "Deployment" => {
+                let rs_key: ResKey = ("apps".into(), "replicasets".into());
+                let owner_uid = owner
+                    .pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                // A ReplicaSet whose template is the Deployment's (ignoring the hash label) is
+                // reused, as after `kubectl rollout undo`.
+                let without_hash = |t: &Value| {
+                    let mut t = t.clone();
+                    if let Some(l) = t
+                        .pointer_mut("/metadata/labels")
+                        .and_then(Value::as_object_mut)
+                    {
+                        l.shift_remove("pod-template-hash");
+                    }
+                    t
+                };
+                let reused = self
+                    .all_of(&rs_key)
+                    .filter(|(k, _)| k.0 == ns)
+                    .filter(|(_, v)| {
+                        v.pointer("/metadata/ownerReferences")
+                            .and_then(Value::as_array)
+                            .is_some_and(|r| {
+                                r.iter().any(|o| {
+                                    o.get("uid").and_then(Value::as_str) == Some(owner_uid.as_str())
+                                })
+                            })
+                    })
+                    .find(|(_, v)| {
+                        v.pointer("/spec/template").map(without_hash)
+                            == Some(without_hash(&template))
+                    })
+                    .and_then(|(_, v)| {
+                        v.pointer("/spec/template/metadata/labels/pod-template-hash")
+                            .and_then(Value::as_str)
+                            .map(String::from)
+                    });
+                let hash = reused.unwrap_or_else(|| pod_template_hash(owner));
+                let rs_name = format!("{name}-{hash}");
+                let mut revision = 0;
+                let mut old_sets = Vec::new();
+                for (k, v) in self.all_of(&rs_key) {
+                    let owned = v
+                        .pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| {
+                            r.iter().any(|o| {
+                                o.get("uid").and_then(Value::as_str) == Some(owner_uid.as_str())
+                            })
+                        });
+                    if owned && k.0 == ns {
+                        let rev = v
+                            .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.parse::<i64>().ok())
+                            .unwrap_or(0);
+                        revision = revision.max(rev);
+                        if k.1 != rs_name {
+                            old_sets.push((k.clone(), rev));
+                        }
+                    }
+                }
+                for (k, _) in &old_sets {
+                    self.scale_replica_set(k, 0);
+                }
+                let limit = owner
+                    .pointer("/spec/revisionHistoryLimit")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(10)
+                    .max(0) as usize;
+                let mut by_age = old_sets.clone();
+                by_age.sort_by_key(|(_, rev)| *rev);
+                while by_age.len() > limit {
+                    let (k, _) = by_age.remove(0);
+                    let _ = self.finish_delete_builtin("apps", "ReplicaSet", &k);
+                }
+                let rs_okey: ObjKey = (ns.clone(), rs_name.clone());
+                if self.get_raw(&rs_key, &rs_okey).is_some() {
+                    let current = self
+                        .get_raw(&rs_key, &rs_okey)
+                        .and_then(|v| {
+                            v.pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                                .and_then(Value::as_str)
+                        })
+                        .and_then(|r| r.parse::<i64>().ok())
+                        .unwrap_or(0);
+                    if current < revision
+                        && let Some(mut v) = self.get_raw(&rs_key, &rs_okey).cloned()
+                    {
+                        v["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
+                            json!((revision + 1).to_string());
+                        self.put(rs_key.clone(), rs_okey.clone(), v, "MODIFIED");
+                    }
+                    self.scale_replica_set(&rs_okey, replicas);
+                } else {
+                    let mut tpl = template;
+                    tpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+                    let mut selector = owner
+                        .pointer("/spec/selector")
+                        .cloned()
+                        .unwrap_or(json!({}));
+                    selector["matchLabels"]["pod-template-hash"] = json!(hash);
+                    let labels = tpl
+                        .pointer("/metadata/labels")
+                        .cloned()
+                        .unwrap_or(json!({}));
+                    let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                        "metadata": {"name": rs_name, "labels": labels, "ownerReferences": owner_ref("apps/v1", "Deployment"),
+                            "annotations": {"deployment.kubernetes.io/desired-replicas": replicas.to_string(),
+                                            "deployment.kubernetes.io/max-replicas": (replicas + (replicas + 3) / 4).to_string(),
+                                            "deployment.kubernetes.io/revision": (revision + 1).to_string()}},
+                        "spec": {"replicas": replicas, "selector": selector, "template": tpl}});
+                    let opts = WriteOptions {
+                        field_manager: "kube-controller-manager".into(),
+                        ..Default::default()
+                    };
+                    if self
+                        .create_builtin("apps", "ReplicaSet", &ns, rs, &opts)
+                        .is_ok()
+                    {
+                        self.pending
+                            .retain(|p| !(p.key == rs_key && p.obj == rs_okey));
+                        self.scale_replica_set(&rs_okey, replicas);
+                    }
+                }
+                Some(rs_name)
+            }
+            "ReplicaSet" => {
+                self.scale_replica_set(okey, replicas);
+                None
+            }
+            "StatefulSet" => {
+                let names: Vec<String> = (0..replicas.max(0))
+                    .map(|i| format!("{name}-{i}"))
+                    .collect();
+                self.ensure_pods(
+                    &ns,
+                    &template,
+                    owner_ref("apps/v1", "StatefulSet"),
+                    &names,
+                    "Running",
+                );
+                None
+            }
+            "DaemonSet" => {
+                let existing = self.pods_owned_by(owner);
+                let names = if existing.is_empty() {
+                    vec![format!("{name}-{}", random_suffix(5))]
+                } else {
+                    existing
+                };
+                self.ensure_pods(
+                    &ns,
+                    &template,
+                    owner_ref("apps/v1", "DaemonSet"),
+                    &names,
+                    "Running",
+                );
+                None
+            }
+            "Job" => {
+                let existing = self.pods_owned_by(owner);
+                let names = if existing.is_empty() {
+                    vec![format!("{name}-{}", random_suffix(5))]
+                } else {
+                    existing
+                };
+                self.ensure_pods(
+                    &ns,
+                    &template,
+                    owner_ref("batch/v1", "Job"),
+                    &names,
+                    "Succeeded",
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn finish_delete_builtin(&mut self, group: &str, kind: &str, okey: &ObjKey) -> Option<Value> {
+        let rt = self.registry.by_kind(group, kind)?;
+        let key = Self::key(&rt);
+        self.finish_delete(&rt, &key, okey, Propagation::Background)
+    }
+
+    fn pods_owned_by(&self, owner: &Value) -> Vec<String> {
+        let uid = owner
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.all_of(&("".into(), "pods".into()))
+            .filter(|(_, v)| {
+                v.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| {
+                        r.iter()
+                            .any(|o| o.get("uid").and_then(Value::as_str) == Some(uid))
+                    })
+            })
+            .map(|(k, _)| k.1.clone())
+            .collect()
+    }
+
+    /// Sets a ReplicaSet's replicas and status, and gives it exactly that many ready Pods.
+    fn scale_replica_set(&mut self, okey: &ObjKey, replicas: i64) {
+        let rs_key: ResKey = ("apps".into(), "replicasets".into());
+        let Some(mut rs) = self.get_raw(&rs_key, okey).cloned() else {
+            return;
+        };
+        let mut names = self.pods_owned_by(&rs);
+        names.sort();
+        let want = replicas.max(0) as usize;
+        while names.len() < want {
+            names.push(format!("{}-{}", okey.1, random_suffix(5)));
+        }
+        names.truncate(want);
+        let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let owner_ref = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": okey.1, "uid": rs.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+                                 "controller": true, "blockOwnerDeletion": true}]);
+        self.ensure_pods(&okey.0, &template, owner_ref, &names, "Running");
+        let generation = rs
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let changed = rs.pointer("/spec/replicas").and_then(Value::as_i64) != Some(replicas)
+            || rs
+                .pointer("/status/readyReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                != replicas;
+        if changed {
+            if rs.pointer("/spec/replicas").and_then(Value::as_i64) != Some(replicas) {
+                rs["spec"]["replicas"] = json!(replicas);
+                rs["metadata"]["generation"] = json!(generation + 1);
+            }
+            let g = rs
+                .pointer("/metadata/generation")
+                .cloned()
+                .unwrap_or(json!(1));
+            rs["status"] = if replicas > 0 {
+                json!({"observedGeneration": g, "replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas})
+            } else {
+                json!({"observedGeneration": g, "replicas": 0})
+            };
+            self.put(rs_key, okey.clone(), rs, "MODIFIED");
+        }
+    }
+
+    /// Makes the Pods of an owner exactly `names`, created from `template` in `phase`.
+    fn ensure_pods(
+        &mut self,
+        ns: &str,
+        template: &Value,
+        owner_ref: Value,
+        names: &[String],
+        phase: &str,
+    ) {
+        let pod_key: ResKey = ("".into(), "pods".into());
+        let owner_uid = owner_ref
+            .pointer("/0/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let stale: Vec<ObjKey> = self
+            .all_of(&pod_key)
+            .filter(|(k, v)| {
+                k.0 == ns
+                    && !names.contains(&k.1)
+                    && v.pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .is_some_and(|r| {
+                            r.iter().any(|o| {
+                                o.get("uid").and_then(Value::as_str) == Some(owner_uid.as_str())
+                            })
+                        })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            let _ = self.finish_delete_builtin("", "Pod", &k);
+        }
+        let opts = WriteOptions {
+            field_manager: "kube-controller-manager".into(),
+            ..Default::default()
+        };
+        for n in names {
+            let okey: ObjKey = (ns.to_string(), n.clone());
+            if self.get_raw(&pod_key, &okey).is_some() {
+                continue;
+            }
+            let mut meta = template.get("metadata").cloned().unwrap_or(json!({}));
+            meta["name"] = json!(n);
+            meta["ownerReferences"] = owner_ref.clone();
+            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec").cloned().unwrap_or(json!({}))});
+            if self.create_builtin("", "Pod", ns, pod, &opts).is_ok() {
+                self.pending
+                    .retain(|p| !(p.key == pod_key && p.obj == okey));
+                if let Some(mut v) = self.get_raw(&pod_key, &okey).cloned() {
+                    v["status"] = pod_status(&v, phase);
+                    v["spec"]["nodeName"] = json!("emulator-node");
+                    self.put(pod_key.clone(), okey, v, "MODIFIED");
+                }
+            }
+        }
+    }
+
     fn make_ready(&mut self, p: &Pending) {
         let Some(mut obj) = self.get_raw(&p.key, &p.obj).cloned() else {
             return;
@@ -1615,6 +2000,7 @@ impl Store {
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let name = p.obj.1.clone();
+        let rs_name = self.reconcile_children(&kind, &p.obj, &obj, replicas);
         let status = match kind.as_str() {
             "Deployment" => {
                 let mut s = json!({
@@ -1622,7 +2008,7 @@ impl Store {
                     "conditions": [
                         {"type": "Available", "status": "True", "lastUpdateTime": t, "lastTransitionTime": t, "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
                         {"type": "Progressing", "status": "True", "lastUpdateTime": t, "lastTransitionTime": t, "reason": "NewReplicaSetAvailable",
-                         "message": format!("ReplicaSet \"{name}-{}\" has successfully progressed.", &crate::util::uid()[..10].replace('-', ""))}
+                         "message": format!("ReplicaSet \"{}\" has successfully progressed.", rs_name.clone().unwrap_or_else(|| format!("{name}-{}", pod_template_hash(&obj))))}
                     ]
                 });
                 if replicas > 0 {
@@ -1666,19 +2052,7 @@ impl Store {
                     ]
                 })
             }
-            "Pod" => json!({
-                "phase": "Running", "hostIP": "127.0.0.1", "podIP": "10.244.0.10", "startTime": t, "qosClass": "BestEffort",
-                "conditions": [
-                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
-                    {"type": "Initialized", "status": "True", "lastTransitionTime": t},
-                    {"type": "ContainersReady", "status": "True", "lastTransitionTime": t},
-                    {"type": "Ready", "status": "True", "lastTransitionTime": t}
-                ],
-                "containerStatuses": obj.pointer("/spec/containers").and_then(Value::as_array).map(|cs| cs.iter().map(|c| json!({
-                    "name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": true, "started": true, "restartCount": 0,
-                    "state": {"running": {"startedAt": t}}
-                })).collect::<Vec<_>>()).unwrap_or_default()
-            }),
+            "Pod" => pod_status(&obj, "Running"),
             _ => return,
         };
         obj["status"] = status;

@@ -942,3 +942,51 @@ fn typed_generators_store_what_kubectl_built() {
         "{svc}"
     );
 }
+
+#[test]
+fn deployments_own_replica_sets_and_pods_with_rollout_history() {
+    let k = Kube::new();
+    k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    let pods = k.ok(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 2, "{pods}");
+    let table = k.ok(&["get", "pods", "--no-headers"]);
+    assert!(
+        table
+            .lines()
+            .all(|l| l.split_whitespace().nth(1) == Some("2/2") && l.contains("Running")),
+        "{table}"
+    );
+    k.ok(&["apply", "-f", &k.file("v2.yaml", DEPLOY_V2)]);
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    let history = k.ok(&["rollout", "history", "deploy/web"]);
+    let revisions: Vec<&str> = history
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(revisions, ["1", "2"], "{history}");
+    k.ok(&["rollout", "undo", "deploy/web"]);
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[*].image}"
+        ]),
+        "nginx:1.27 busybox"
+    );
+    assert_eq!(
+        k.ok(&["get", "rs", "-o", "name"]).lines().count(),
+        2,
+        "undo reuses the first ReplicaSet"
+    );
+    k.ok(&["delete", "deploy", "web"]);
+    assert_eq!(
+        k.ok(&["get", "rs,pods", "-o", "name"]),
+        "",
+        "dependents are garbage collected"
+    );
+}
