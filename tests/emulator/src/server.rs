@@ -819,6 +819,31 @@ fn scale(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response
     Ok(json_response(200, &scale_of(rt, &w.object)))
 }
 
+/// The event type a watch with selectors reports for a change, if any: a modification that
+/// moves an object into the selection is `ADDED`, out of it `DELETED`.
+fn watch_kind(
+    ev: &crate::store::Event,
+    labels: &LabelSelector,
+    fields: &FieldSelector,
+) -> Option<&'static str> {
+    let fields_ok = fields.matches(&ev.object);
+    let now = fields_ok && labels.matches(ev.object.pointer("/metadata/labels"));
+    if ev.kind != "MODIFIED" {
+        return now.then_some(ev.kind);
+    }
+    let before = fields_ok
+        && ev
+            .old_labels
+            .as_ref()
+            .is_some_and(|l| labels.matches(Some(l)));
+    match (before, now) {
+        (true, true) => Some("MODIFIED"),
+        (false, true) => Some("ADDED"),
+        (true, false) => Some("DELETED"),
+        (false, false) => None,
+    }
+}
+
 fn watch_event(kind: &str, object: Value) -> Value {
     let mut event = serde_json::Map::new();
     event.insert("type".into(), Value::String(kind.to_string()));
@@ -864,11 +889,10 @@ fn watch(shared: &Arc<Shared>, r: &Req, t: &Target) -> Response<Body> {
                         .iter()
                         .filter(|e| e.key.0 == rt.group && e.key.1 == rt.plural)
                         .filter(|e| ns.as_ref().is_none_or(|n| *n == e.namespace))
-                        .filter(|e| {
-                            labels.matches(e.object.pointer("/metadata/labels"))
-                                && fields.matches(&e.object)
+                        .filter_map(|e| {
+                            watch_kind(e, &labels, &fields)
+                                .map(|k| (k, Store::present(&rt, &version, e.object.clone())))
                         })
-                        .map(|e| (e.kind, Store::present(&rt, &version, e.object.clone())))
                         .collect(),
                     None => return error_response(&ApiError::gone(from)),
                 }
@@ -922,11 +946,11 @@ fn watch(shared: &Arc<Shared>, r: &Req, t: &Target) -> Response<Body> {
                     if ns.as_ref().is_some_and(|n| *n != ev.namespace) {
                         continue;
                     }
-                    if !(labels.matches(ev.object.pointer("/metadata/labels")) && fields.matches(&ev.object)) {
+                    let Some(kind) = watch_kind(&ev, &labels, &fields) else {
                         continue;
-                    }
+                    };
                     let obj = Store::present(&rt2, &version2, ev.object.clone());
-                    if tx.send(render(ev.kind, obj)).await.is_err() {
+                    if tx.send(render(kind, obj)).await.is_err() {
                         return;
                     }
                 }

@@ -40,6 +40,9 @@ pub struct Event {
     pub kind: &'static str,
     /// The object after the change (before, for `DELETED`).
     pub object: Value,
+    /// For `MODIFIED`: the labels before the change (a watch with a label selector turns a
+    /// change that leaves or enters the selection into `DELETED` or `ADDED`).
+    pub old_labels: Option<Value>,
 }
 
 /// `fieldValidation`.
@@ -431,13 +434,21 @@ impl Store {
         Some(self.log.iter().filter(|e| e.rv > rv).cloned().collect())
     }
 
-    fn emit(&mut self, key: ResKey, namespace: String, kind: &'static str, object: Value) {
+    fn emit(
+        &mut self,
+        key: ResKey,
+        namespace: String,
+        kind: &'static str,
+        object: Value,
+        old_labels: Option<Value>,
+    ) {
         let ev = Arc::new(Event {
             rv: self.rv,
             key,
             namespace,
             kind,
             object,
+            old_labels,
         });
         if self.log.len() >= LOG_CAPACITY {
             self.log.pop_front();
@@ -451,11 +462,17 @@ impl Store {
         self.rv += 1;
         self.writes += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
-        self.objects
+        let old = self
+            .objects
             .entry(key.clone())
             .or_default()
             .insert(okey.clone(), obj.clone());
-        self.emit(key, okey.0, kind, obj.clone());
+        let old_labels = old.map(|o| {
+            o.pointer("/metadata/labels")
+                .cloned()
+                .unwrap_or(Value::Null)
+        });
+        self.emit(key, okey.0, kind, obj.clone(), old_labels);
         obj
     }
 
@@ -464,7 +481,7 @@ impl Store {
         self.rv += 1;
         self.writes += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
-        self.emit(key.clone(), okey.0.clone(), "DELETED", obj.clone());
+        self.emit(key.clone(), okey.0.clone(), "DELETED", obj.clone(), None);
         Some(obj)
     }
 

@@ -363,3 +363,49 @@ fn lists_paginate_with_limit_and_continue() {
         400
     );
 }
+
+#[test]
+fn watches_with_label_selectors_see_objects_leave_and_enter() {
+    let emu = Emulator::start().expect("start");
+    let mut c = client(&emu);
+    let body = serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "labels": {"team": "a"}}})).unwrap_or_default();
+    c.request("POST", CMS, Some("application/json"), &body)
+        .expect("create");
+    let rv = c.get(CMS).expect("list").json()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut w = client(&emu);
+    w.send(
+        "GET",
+        &format!("{CMS}?watch=true&labelSelector=team%3Da&resourceVersion={rv}"),
+        None,
+        &[],
+    )
+    .expect("watch");
+    let patch =
+        |team: &str| format!(r#"{{"metadata":{{"labels":{{"team":"{team}"}}}}}}"#).into_bytes();
+    c.request(
+        "PATCH",
+        &format!("{CMS}/l"),
+        Some("application/merge-patch+json"),
+        &patch("b"),
+    )
+    .expect("leave");
+    c.request(
+        "PATCH",
+        &format!("{CMS}/l"),
+        Some("application/merge-patch+json"),
+        &patch("a"),
+    )
+    .expect("enter");
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let chunk = w.chunk().expect("chunk").expect("open");
+        for line in String::from_utf8_lossy(&chunk).lines() {
+            let e: Value = serde_json::from_str(line).expect("event");
+            kinds.push(e["type"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    assert_eq!(kinds, ["DELETED", "ADDED"]);
+}
