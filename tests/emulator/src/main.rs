@@ -1,5 +1,6 @@
 //! `kchart-emulator serve`: runs the cluster emulator until killed and prints where it is.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -56,9 +57,14 @@ fn main() -> ExitCode {
             }
             match b.start() {
                 Ok(emu) => {
-                    println!("url: {}", emu.url());
-                    println!("kubeconfig: {}", emu.kubeconfig_path().display());
-                    println!("export KUBECONFIG={}", emu.kubeconfig_path().display());
+                    // Whoever reads these lines may go away (a test, `| head`): the server
+                    // keeps running, so write errors are ignored.
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "url: {}", emu.url());
+                    let _ = writeln!(out, "kubeconfig: {}", emu.kubeconfig_path().display());
+                    let _ = writeln!(out, "export KUBECONFIG={}", emu.kubeconfig_path().display());
+                    let _ = out.flush();
+                    drop(out);
                     emu.wait();
                     ExitCode::SUCCESS
                 }

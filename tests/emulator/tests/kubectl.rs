@@ -990,3 +990,65 @@ fn deployments_own_replica_sets_and_pods_with_rollout_history() {
         "dependents are garbage collected"
     );
 }
+
+/// The binary the README demo runs: `serve` prints where it is, state survives a restart.
+#[test]
+fn serve_binary_persists_state_across_restarts() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state.json");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let cache = dir.path().join("cache");
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kchart-emulator"))
+            .args(["serve", "--ready-delay", "0", "--state"])
+            .arg(&state)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = lines.next().and_then(Result::ok).unwrap_or_default();
+        let kc = lines.next().and_then(Result::ok).unwrap_or_default();
+        assert!(url.starts_with("url: http://127.0.0.1:"), "{url}");
+        assert_eq!(kc, format!("kubeconfig: {}", kubeconfig.display()));
+        child
+    };
+    let kubectl = |args: &[&str]| {
+        Command::new(kubectl_bin())
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("KUBECACHEDIR", &cache)
+            .output()
+            .expect("kubectl runs")
+    };
+    let mut first = start();
+    let out = kubectl(&["create", "configmap", "demo", "--from-literal=k=v"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The state file is flushed every 100 ms.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains("\"demo\"")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "state file never written"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    first.kill().expect("stop first server");
+    let _ = first.wait();
+    let mut second = start();
+    let out = kubectl(&["get", "configmap", "demo", "-o", "jsonpath={.data.k}"]);
+    second.kill().expect("stop second server");
+    let _ = second.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "v",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
