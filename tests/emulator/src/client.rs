@@ -76,7 +76,16 @@ impl Client {
         req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
         let s = self.reader.get_mut();
         s.write_all(req.as_bytes())?;
-        s.write_all(body)?;
+        // A server may answer (413, ...) and close before reading the whole body: the answer
+        // is still there to read.
+        if let Err(e) = s.write_all(body)
+            && !matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            )
+        {
+            return Err(e);
+        }
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
             return Err(io::Error::new(

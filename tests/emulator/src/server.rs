@@ -238,6 +238,21 @@ impl Req {
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
     let (parts, body) = req.into_parts();
+    // The apiserver refuses request bodies over 3 MiB.
+    const MAX_BODY: u64 = 3 * 1024 * 1024;
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if declared > MAX_BODY {
+        return Ok(error_response(&ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {MAX_BODY}"),
+        )));
+    }
     let body = body
         .collect()
         .await

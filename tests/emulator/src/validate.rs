@@ -268,6 +268,35 @@ pub fn object(group: &str, kind: &str, obj: &Value) -> Vec<Cause> {
         }
     }
     if matches!((group, kind), ("", "ConfigMap" | "Secret")) {
+        // The apiserver caps the total payload of a ConfigMap or Secret at 1 MiB.
+        const MAX: usize = 1024 * 1024;
+        let size = |field: &str, base64_encoded: bool| -> usize {
+            obj.get(field)
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let len = v.as_str().map(str::len).unwrap_or(0);
+                            k.len() + if base64_encoded { len / 4 * 3 } else { len }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        };
+        let total = if kind == "Secret" {
+            size("data", true)
+        } else {
+            size("data", false) + size("binaryData", true)
+        };
+        if total > MAX {
+            // Secrets report the limit on `data`, ConfigMaps on the object itself (`[]`).
+            let field = if kind == "Secret" { "data" } else { "[]" };
+            causes.push(cause(
+                "FieldValueTooLong",
+                field,
+                format!("Too long: may not be more than {MAX} bytes"),
+            ));
+        }
         for field in ["data", "binaryData"] {
             for k in obj
                 .get(field)
@@ -352,5 +381,12 @@ mod tests {
         assert_eq!(object("", "Service", &svc)[0].field, "spec.ports");
         let cm = json!({"data": {"bad key": "v"}});
         assert_eq!(object("", "ConfigMap", &cm)[0].field, "data[bad key]");
+        let big = json!({"data": {"k": "x".repeat(1024 * 1024 + 1)}});
+        assert_eq!(
+            object("", "ConfigMap", &big)[0].message,
+            "Too long: may not be more than 1048576 bytes"
+        );
+        let ok = json!({"data": {"k": "x".repeat(1000)}});
+        assert!(object("", "Secret", &ok).is_empty());
     }
 }

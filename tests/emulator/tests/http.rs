@@ -409,3 +409,26 @@ fn watches_with_label_selectors_see_objects_leave_and_enter() {
     }
     assert_eq!(kinds, ["DELETED", "ADDED"]);
 }
+
+#[test]
+fn size_limits_of_bodies_and_secrets() {
+    let emu = Emulator::start().expect("start");
+    let mut c = client(&emu);
+    let big = serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"k": "x".repeat(1_100_000)}})).unwrap_or_default();
+    let r = c
+        .request("POST", CMS, Some("application/json"), &big)
+        .expect("post");
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        r.json()["message"],
+        "ConfigMap \"big\" is invalid: []: Too long: may not be more than 1048576 bytes"
+    );
+    let huge = vec![b' '; 3 * 1024 * 1024 + 1];
+    let r = c
+        .request("POST", CMS, Some("application/json"), &huge)
+        .expect("post");
+    assert_eq!(
+        (r.status, r.json()["reason"].clone()),
+        (413, json!("RequestEntityTooLarge"))
+    );
+}
