@@ -727,16 +727,17 @@ fn crd_then_custom_resource() {
 
 #[test]
 fn wait_for_deployment_available_and_job_complete() {
-    let k = Kube::with(Emulator::builder().ready_delay(Duration::from_millis(400)));
+    // Long enough that the check below cannot race it even on a loaded machine.
+    let k = Kube::with(Emulator::builder().ready_delay(Duration::from_millis(1500)));
     k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
-    let before = k.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        "jsonpath={.status.readyReplicas}",
-    ]);
-    assert_eq!(before, "", "not ready before the delay");
+    let before = k
+        .emu
+        .get("apps/v1", "Deployment", "default", "web")
+        .expect("created");
+    assert!(
+        before.pointer("/status/readyReplicas").is_none(),
+        "not ready before the delay: {before}"
+    );
     assert_eq!(
         k.ok(&[
             "wait",
