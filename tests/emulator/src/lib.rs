@@ -357,6 +357,61 @@ impl Emulator {
             .map_err(|e| Error::Api(e.message))
     }
 
+    /// Replaces an object directly (as `PUT` would; a `resourceVersion` in it must be current),
+    /// as another client or controller changing the cluster behind a tool's back.
+    pub fn update(&self, obj: Value) -> Result<Value> {
+        let (rt, version, ns, name) = self.target(&obj)?;
+        let opts = WriteOptions {
+            field_manager: "kchart-emulator".into(),
+            ..Default::default()
+        };
+        self.shared
+            .lock()
+            .update(&rt, &version, &ns, &name, obj, &opts, store::Part::Main)
+            .map(|w| w.object)
+            .map_err(|e| Error::Api(e.message))
+    }
+
+    /// Deletes an object directly (background propagation, finalizers honoured).
+    pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Result<()> {
+        let gvk = kchart_schema::Gvk::from_api_version(api_version, kind);
+        let mut store = self.shared.lock();
+        let rt = store
+            .registry
+            .by_kind(&gvk.group, &gvk.kind)
+            .ok_or_else(|| Error::Api(format!("no kind {kind} in {api_version}")))?;
+        store
+            .delete(&rt, namespace, name, &store::DeleteOptions::default())
+            .map(|_| ())
+            .map_err(|e| Error::Api(e.message))
+    }
+
+    fn target(&self, obj: &Value) -> Result<(Arc<registry::ResourceType>, String, String, String)> {
+        let api_version = obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let gvk = kchart_schema::Gvk::from_api_version(api_version, kind);
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let rt = self
+            .shared
+            .lock()
+            .registry
+            .by_kind(&gvk.group, &gvk.kind)
+            .ok_or_else(|| Error::Api(format!("no kind {kind} in {api_version}")))?;
+        Ok((rt, gvk.version, ns, name))
+    }
+
     /// How many objects are stored.
     pub fn object_count(&self) -> usize {
         self.shared.lock().len()

@@ -446,3 +446,28 @@ fn size_limits_of_bodies_and_secrets() {
     }
     assert!(String::from_utf8_lossy(&text).starts_with("HTTP/1.1 413"));
 }
+
+#[test]
+fn library_writes_behind_a_tools_back() {
+    let emu = Emulator::start().expect("start");
+    let created = emu.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "1"}})).expect("create");
+    let mut changed = created.clone();
+    changed["data"]["a"] = json!("2");
+    let updated = emu.update(changed.clone()).expect("update");
+    assert_eq!(updated["data"]["a"], "2");
+    let err = emu.update(changed).expect_err("stale resourceVersion");
+    assert!(
+        err.to_string().contains("the object has been modified"),
+        "{err}"
+    );
+    emu.delete("v1", "ConfigMap", "default", "x")
+        .expect("delete");
+    assert!(emu.get("v1", "ConfigMap", "default", "x").is_none());
+    let err = emu
+        .delete("v1", "ConfigMap", "default", "x")
+        .expect_err("gone");
+    assert_eq!(
+        err.to_string(),
+        "the emulator refused the object: configmaps \"x\" not found"
+    );
+}
