@@ -339,6 +339,39 @@ const MESSAGES: &[(&str, &[FieldDef])] = &[
         "RoleRef",
         &[(1, "apiGroup", Str), (2, "kind", Str), (3, "name", Str)],
     ),
+    (
+        "SelfSubjectAccessReview",
+        &[META, (2, "spec", Msg("SelfSubjectAccessReviewSpec"))],
+    ),
+    (
+        "SelfSubjectAccessReviewSpec",
+        &[
+            (1, "resourceAttributes", Msg("ResourceAttributes")),
+            (2, "nonResourceAttributes", Msg("NonResourceAttributes")),
+        ],
+    ),
+    (
+        "ResourceAttributes",
+        &[
+            (1, "namespace", Str),
+            (2, "verb", Str),
+            (3, "group", Str),
+            (4, "version", Str),
+            (5, "resource", Str),
+            (6, "subresource", Str),
+            (7, "name", Str),
+        ],
+    ),
+    (
+        "NonResourceAttributes",
+        &[(1, "path", Str), (2, "verb", Str)],
+    ),
+    (
+        "SelfSubjectRulesReview",
+        &[META, (2, "spec", Msg("SelfSubjectRulesReviewSpec"))],
+    ),
+    ("SelfSubjectRulesReviewSpec", &[(1, "namespace", Str)]),
+    ("SelfSubjectReview", &[META]),
 ];
 
 /// Top-level kinds decoded, as `(apiVersion, kind)`; the message is named after the kind.
@@ -355,6 +388,9 @@ const KINDS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io/v1", "ClusterRole"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
+    ("authentication.k8s.io/v1", "SelfSubjectReview"),
 ];
 
 fn map_entry(b: &[u8]) -> (String, Option<&[u8]>) {

@@ -171,6 +171,15 @@ pub struct More {
 struct Alloc {
     ip: u32,
     port: u16,
+    pod: u32,
+}
+
+impl Alloc {
+    fn pod_ip(&mut self) -> String {
+        self.pod += 1;
+        let n = self.pod + 1;
+        format!("10.244.{}.{}", (n >> 8) & 0xff, n & 0xff)
+    }
 }
 
 impl Allocator for Alloc {
@@ -306,7 +315,7 @@ pub fn pod_template_hash(owner: &Value) -> String {
 }
 
 /// The status of a Pod the emulator runs (`Running` and Ready, or `Succeeded`).
-fn pod_status(pod: &Value, phase: &str) -> Value {
+fn pod_status(pod: &Value, phase: &str, ip: &str) -> Value {
     let t = now_rfc3339();
     let running = phase == "Running";
     let containers: Vec<Value> = pod
@@ -328,7 +337,7 @@ fn pod_status(pod: &Value, phase: &str) -> Value {
         .unwrap_or_default();
     let ready = if running { "True" } else { "False" };
     json!({
-        "phase": phase, "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}], "podIP": "10.244.0.10", "podIPs": [{"ip": "10.244.0.10"}],
+        "phase": phase, "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}], "podIP": ip, "podIPs": [{"ip": ip}],
         "startTime": t, "qosClass": "BestEffort",
         "conditions": [
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
@@ -351,7 +360,11 @@ impl Store {
             rv: 0,
             log: VecDeque::new(),
             tx,
-            alloc: Alloc { ip: 0, port: 30000 },
+            alloc: Alloc {
+                ip: 0,
+                port: 30000,
+                pod: 0,
+            },
             pending: Vec::new(),
             ready_delay,
             writes: 0,
@@ -650,7 +663,10 @@ impl Store {
         {
             name = format!("{gn}{}", random_suffix(5));
         }
-        if let Some(c) = validate::name(&rt.group, &rt.kind, &name) {
+        // Reviews and bindings are never stored and need no name.
+        if rt.stored
+            && let Some(c) = validate::name(&rt.group, &rt.kind, &name)
+        {
             return Err(ApiError::invalid(&rt.group, &rt.kind, &name, vec![c]));
         }
         self.check_namespace(rt, ns, &name)?;
@@ -692,9 +708,23 @@ impl Store {
             m.shift_remove("status");
         }
         if !rt.stored {
-            if rt.group == "authorization.k8s.io" {
-                obj["status"] =
-                    json!({"allowed": true, "reason": "kchart-emulator allows everything"});
+            // No authorization: every review says yes, and who asks is the cluster admin.
+            match rt.kind.as_str() {
+                "SelfSubjectRulesReview" => {
+                    obj["status"] = json!({
+                        "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                        "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                        "incomplete": false
+                    });
+                }
+                "SelfSubjectReview" => {
+                    obj["status"] = json!({"userInfo": {"username": "kubernetes-admin", "groups": ["kubeadm:cluster-admins", "system:authenticated"]}});
+                }
+                _ if rt.group == "authorization.k8s.io" => {
+                    obj["status"] =
+                        json!({"allowed": true, "reason": "kchart-emulator allows everything"});
+                }
+                _ => {}
             }
             return Ok(Written {
                 object: obj,
@@ -1987,7 +2017,8 @@ impl Store {
                 self.pending
                     .retain(|p| !(p.key == pod_key && p.obj == okey));
                 if let Some(mut v) = self.get_raw(&pod_key, &okey).cloned() {
-                    v["status"] = pod_status(&v, phase);
+                    let ip = self.alloc.pod_ip();
+                    v["status"] = pod_status(&v, phase, &ip);
                     v["spec"]["nodeName"] = json!("emulator-node");
                     self.put(pod_key.clone(), okey, v, "MODIFIED");
                 }
@@ -2069,7 +2100,7 @@ impl Store {
                     ]
                 })
             }
-            "Pod" => pod_status(&obj, "Running"),
+            "Pod" => pod_status(&obj, "Running", &self.alloc.pod_ip()),
             _ => return,
         };
         obj["status"] = status;

@@ -360,12 +360,116 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
     }
 }
 
+fn joined(v: &Value, list: &str, field: &str) -> String {
+    v.pointer(list)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get(field).and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+fn selector_string(v: Option<&Value>) -> String {
+    let labels = v
+        .and_then(|s| s.get("matchLabels").or(Some(s)))
+        .and_then(Value::as_object);
+    none_if_empty(
+        labels
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// The `-o wide` columns (priority 1) a real apiserver adds for common kinds.
+fn wide(rt: &ResourceType, o: &Value) -> Vec<(Value, Value)> {
+    let workload = |tpl: &str, sel: bool| {
+        let mut out = vec![
+            (
+                col("Containers", "string", 1),
+                json!(joined(o, &format!("{tpl}/containers"), "name")),
+            ),
+            (
+                col("Images", "string", 1),
+                json!(joined(o, &format!("{tpl}/containers"), "image")),
+            ),
+        ];
+        if sel {
+            out.push((
+                col("Selector", "string", 1),
+                json!(selector_string(o.pointer("/spec/selector"))),
+            ));
+        }
+        out
+    };
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "Pod") => vec![
+            (
+                col("IP", "string", 1),
+                json!(none_if_empty(s(o, "/status/podIP"))),
+            ),
+            (
+                col("Node", "string", 1),
+                json!(none_if_empty(s(o, "/spec/nodeName"))),
+            ),
+            (col("Nominated Node", "string", 1), json!("<none>")),
+            (col("Readiness Gates", "string", 1), json!("<none>")),
+        ],
+        ("apps", "Deployment" | "ReplicaSet" | "DaemonSet") | ("batch", "Job") => {
+            workload("/spec/template/spec", true)
+        }
+        ("apps", "StatefulSet") => workload("/spec/template/spec", false),
+        ("", "Service") => vec![(
+            col("Selector", "string", 1),
+            json!(selector_string(o.pointer("/spec/selector"))),
+        )],
+        ("", "Node") => {
+            let addr = |t: &str| {
+                o.pointer("/status/addresses")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.iter().find(|x| x["type"] == t))
+                    .and_then(|x| x.get("address").and_then(Value::as_str))
+                    .unwrap_or("<none>")
+                    .to_string()
+            };
+            vec![
+                (col("Internal-IP", "string", 1), json!(addr("InternalIP"))),
+                (col("External-IP", "string", 1), json!(addr("ExternalIP"))),
+                (
+                    col("OS-Image", "string", 1),
+                    json!(s(o, "/status/nodeInfo/osImage")),
+                ),
+                (
+                    col("Kernel-Version", "string", 1),
+                    json!(s(o, "/status/nodeInfo/kernelVersion")),
+                ),
+                (
+                    col("Container-Runtime", "string", 1),
+                    json!(s(o, "/status/nodeInfo/containerRuntimeVersion")),
+                ),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The `Table` of some objects of one resource.
 pub fn table(rt: &ResourceType, version: &str, items: &[Value], rv: u64) -> Value {
     let mut columns = None;
     let mut rows = Vec::new();
     for o in items {
-        let (cols, cells) = columns_and_cells(rt, version, o);
+        let (mut cols, mut cells) = columns_and_cells(rt, version, o);
+        for (c, v) in wide(rt, o) {
+            cols.push(c);
+            cells.push(v);
+        }
         columns.get_or_insert(cols);
         let meta = o.get("metadata").cloned().unwrap_or(json!({}));
         let mut object = serde_json::Map::new();
@@ -377,7 +481,12 @@ pub fn table(rt: &ResourceType, version: &str, items: &[Value], rv: u64) -> Valu
         row.insert("object".into(), Value::Object(object));
         rows.push(Value::Object(row));
     }
-    let columns = columns.unwrap_or_else(|| columns_and_cells(rt, version, &json!({})).0);
+    let columns = columns.unwrap_or_else(|| {
+        let empty = json!({});
+        let mut c = columns_and_cells(rt, version, &empty).0;
+        c.extend(wide(rt, &empty).into_iter().map(|(col, _)| col));
+        c
+    });
     let mut meta = json!({});
     if rv > 0 {
         meta["resourceVersion"] = json!(rv.to_string());

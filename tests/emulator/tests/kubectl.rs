@@ -1053,3 +1053,49 @@ fn serve_binary_persists_state_across_restarts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn auth_reviews_allow_everything_and_wide_output() {
+    let k = Kube::new();
+    assert_eq!(k.ok(&["auth", "can-i", "create", "deployments"]), "yes\n");
+    let whoami = k.ok(&["auth", "whoami"]);
+    assert!(whoami.contains("kubernetes-admin"), "{whoami}");
+    k.ok(&["apply", "-f", &k.file("v1.yaml", DEPLOY_V1)]);
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    let wide = k.ok(&["get", "pods", "-o", "wide"]);
+    let header: Vec<&str> = wide
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED",
+            "NODE",
+            "READINESS",
+            "GATES"
+        ]
+    );
+    let ips: std::collections::BTreeSet<&str> = wide
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .collect();
+    assert_eq!(ips.len(), 2, "each pod has its own IP: {wide}");
+    let deploy = k.ok(&["get", "deploy", "web", "-o", "wide", "--no-headers"]);
+    assert!(
+        deploy.contains("nginx,sidecar")
+            && deploy.contains("nginx:1.27,busybox")
+            && deploy.contains("app=web"),
+        "{deploy}"
+    );
+}
