@@ -111,16 +111,9 @@ pub fn schema() -> &'static Schema {
 }
 
 /// Why the schema data could not be loaded (only possible for data other than the vendored one).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("failed to load the kubernetes schema: {0}")]
 pub struct LoadError(String);
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "failed to load the kubernetes schema: {}", self.0)
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 /// Kinds that carry a GVK in the schema but are not API resources of their own (wire types of
 /// the meta group, lists, watch events).
