@@ -220,11 +220,16 @@ pub async fn apply(
     }
     match result {
         Ok(()) => {
-            let inventory = Inventory {
-                revision: record.inventory.revision + 1,
-                objects: planned.iter().map(|p| p.reference.clone()).collect(),
-            };
-            release::save(cluster, release, record, &inventory).await?;
+            let objects: BTreeSet<ObjectRef> =
+                planned.iter().map(|p| p.reference.clone()).collect();
+            // A no-op apply writes nothing, not even the record.
+            if report.wrote() || objects != record.inventory.objects {
+                let inventory = Inventory {
+                    revision: record.inventory.revision + 1,
+                    objects,
+                };
+                release::save(cluster, release, record, &inventory).await?;
+            }
             Ok(report)
         }
         Err(err) => {
