@@ -158,6 +158,18 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             template(obj, &["spec", "jobTemplate", "spec", "template"]);
         }
         ("", "Service") => service(obj, alloc),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            default_field(obj, &["spec"], "minReplicas", json!(1));
+            let v2 = obj.get("apiVersion").and_then(Value::as_str) != Some("autoscaling/v1");
+            if v2 && obj.pointer("/spec/metrics").is_none() {
+                default_field(
+                    obj,
+                    &["spec"],
+                    "metrics",
+                    json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+                );
+            }
+        }
         ("", "Namespace") => {
             let name = obj
                 .pointer("/metadata/name")

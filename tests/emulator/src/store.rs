@@ -2107,6 +2107,30 @@ impl Store {
         if kind == "Pod" {
             obj["spec"]["nodeName"] = json!("emulator-node");
         }
+        // The deployment controller stamps the Deployment with its current revision, one of the
+        // fields a diff against a real cluster must expect.
+        if kind == "Deployment"
+            && let Some(rs) = &rs_name
+        {
+            let revision = self
+                .get_raw(
+                    &("apps".into(), "replicasets".into()),
+                    &(p.obj.0.clone(), rs.clone()),
+                )
+                .and_then(|v| {
+                    v.pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+                        .cloned()
+                });
+            if let (Some(rev), Some(meta)) = (
+                revision,
+                obj.get_mut("metadata").and_then(Value::as_object_mut),
+            ) {
+                let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+                if let Some(a) = annotations.as_object_mut() {
+                    a.insert("deployment.kubernetes.io/revision".into(), rev);
+                }
+            }
+        }
         self.put(p.key.clone(), p.obj.clone(), obj, "MODIFIED");
     }
 

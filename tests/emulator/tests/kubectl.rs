@@ -960,6 +960,17 @@ fn deployments_own_replica_sets_and_pods_with_rollout_history() {
     );
     k.ok(&["apply", "-f", &k.file("v2.yaml", DEPLOY_V2)]);
     k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
+        ]),
+        "2",
+        "the controller stamps the revision"
+    );
     let history = k.ok(&["rollout", "history", "deploy/web"]);
     let revisions: Vec<&str> = history
         .lines()
