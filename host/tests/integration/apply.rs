@@ -69,8 +69,14 @@ fn install_then_no_op_then_change() {
         "release shop/shop: 4 created, 0 configured, 0 unchanged, 0 pruned",
     ]);
     let deployment = cluster.deployment("shop", "shop-web");
-    assert_eq!(deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kubectl-chart");
-    assert_eq!(deployment["metadata"]["annotations"]["kubectl-chart.io/release"], "shop/shop");
+    assert_eq!(
+        deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "kubectl-chart"
+    );
+    assert_eq!(
+        deployment["metadata"]["annotations"]["kubectl-chart.io/release"],
+        "shop/shop"
+    );
 
     // A no-op re-apply writes nothing at all: with every write failing, it still succeeds
     // (the release record is rewritten only when something changed).
@@ -82,7 +88,10 @@ fn install_then_no_op_then_change() {
 
     web_apply(&cluster, &["--set", "image.tag=1.28.0"])
         .run()
-        .stdout_has(&["apps/v1 Deployment shop/shop-web configured", "1 configured, 2 unchanged"]);
+        .stdout_has(&[
+            "apps/v1 Deployment shop/shop-web configured",
+            "1 configured, 2 unchanged",
+        ]);
     let deployment = cluster.deployment("shop", "shop-web");
     assert_eq!(
         deployment["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -95,8 +104,20 @@ fn edits_by_kubectl_are_kept_or_reverted_as_three_way_merge_says() {
     let cluster = Cluster::start();
     web_apply(&cluster, &[]).run();
     // Someone scales and labels the deployment with kubectl, and adds an env var by patch.
-    cluster.kubectl().args(["-n", "shop", "scale", "deployment/shop-web", "--replicas=5"]).run();
-    cluster.kubectl().args(["-n", "shop", "label", "deployment/shop-web", "team=payments"]).run();
+    cluster
+        .kubectl()
+        .args(["-n", "shop", "scale", "deployment/shop-web", "--replicas=5"])
+        .run();
+    cluster
+        .kubectl()
+        .args([
+            "-n",
+            "shop",
+            "label",
+            "deployment/shop-web",
+            "team=payments",
+        ])
+        .run();
     cluster
         .kubectl()
         .args([
@@ -126,7 +147,14 @@ fn edits_by_kubectl_are_kept_or_reverted_as_three_way_merge_says() {
     // kubectl sees the objects we wrote as ordinary objects.
     cluster
         .kubectl()
-        .args(["-n", "shop", "get", "deployment/shop-web", "-o", "jsonpath={.spec.replicas}"])
+        .args([
+            "-n",
+            "shop",
+            "get",
+            "deployment/shop-web",
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ])
         .run()
         .stdout_has(&["2"]);
 }
@@ -134,13 +162,26 @@ fn edits_by_kubectl_are_kept_or_reverted_as_three_way_merge_says() {
 #[test]
 fn objects_the_chart_stops_rendering_are_pruned_and_nothing_else() {
     let cluster = Cluster::start();
-    web_apply(&cluster, &["--set", "ingress.enabled=true,autoscaling.enabled=true"])
-        .run()
-        .stdout_has(&["Ingress shop/shop-web created", "HorizontalPodAutoscaler shop/shop-web created"]);
+    web_apply(
+        &cluster,
+        &["--set", "ingress.enabled=true,autoscaling.enabled=true"],
+    )
+    .run()
+    .stdout_has(&[
+        "Ingress shop/shop-web created",
+        "HorizontalPodAutoscaler shop/shop-web created",
+    ]);
     // Something in the same namespace that is not the release's.
     cluster
         .kubectl()
-        .args(["-n", "shop", "create", "configmap", "unrelated", "--from-literal=a=b"])
+        .args([
+            "-n",
+            "shop",
+            "create",
+            "configmap",
+            "unrelated",
+            "--from-literal=a=b",
+        ])
         .run();
     let run = web_apply(&cluster, &[]).run();
     run.stdout_has(&[
@@ -150,36 +191,62 @@ fn objects_the_chart_stops_rendering_are_pruned_and_nothing_else() {
     ]);
     // Pruned in reverse install order: the Ingress (after HPAs) goes first.
     let stdout = run.stdout();
-    assert!(stdout.find("Ingress shop/shop-web pruned") < stdout.find("HorizontalPodAutoscaler shop/shop-web pruned"));
-    assert!(cluster.get("networking.k8s.io/v1", "Ingress", "shop", "shop-web").is_none());
-    assert!(cluster.get("v1", "ConfigMap", "shop", "unrelated").is_some());
+    assert!(
+        stdout.find("Ingress shop/shop-web pruned")
+            < stdout.find("HorizontalPodAutoscaler shop/shop-web pruned")
+    );
+    assert!(
+        cluster
+            .get("networking.k8s.io/v1", "Ingress", "shop", "shop-web")
+            .is_none()
+    );
+    assert!(
+        cluster
+            .get("v1", "ConfigMap", "shop", "unrelated")
+            .is_some()
+    );
 }
 
 #[test]
 fn objects_of_others_are_not_taken_over_silently() {
     let cluster = Cluster::start();
-    cluster.kubectl().args(["create", "namespace", "shop"]).run();
     cluster
         .kubectl()
-        .args(["-n", "shop", "create", "configmap", "shop-web", "--from-literal=owner=someone"])
+        .args(["create", "namespace", "shop"])
+        .run();
+    cluster
+        .kubectl()
+        .args([
+            "-n",
+            "shop",
+            "create",
+            "configmap",
+            "shop-web",
+            "--from-literal=owner=someone",
+        ])
         .run();
     cluster.forbid_writes();
-    web_apply(&cluster, &[])
-        .status(1)
-        .run()
-        .stderr_has(&[
-            "v1 ConfigMap shop/shop-web (owned by no release)",
-            "--take-ownership",
-            "nothing was written",
-        ]);
+    web_apply(&cluster, &[]).status(1).run().stderr_has(&[
+        "v1 ConfigMap shop/shop-web (owned by no release)",
+        "--take-ownership",
+        "nothing was written",
+    ]);
     cluster.emu.faults().clear();
 
     web_apply(&cluster, &["--take-ownership"])
         .run()
         .stdout_has(&["v1 ConfigMap shop/shop-web configured"]);
-    let config = cluster.get("v1", "ConfigMap", "shop", "shop-web").expect("configmap");
-    assert_eq!(config["metadata"]["annotations"]["kubectl-chart.io/release"], "shop/shop");
-    assert_eq!(config["data"]["owner"], "someone", "fields nobody applied before are kept");
+    let config = cluster
+        .get("v1", "ConfigMap", "shop", "shop-web")
+        .expect("configmap");
+    assert_eq!(
+        config["metadata"]["annotations"]["kubectl-chart.io/release"],
+        "shop/shop"
+    );
+    assert_eq!(
+        config["data"]["owner"], "someone",
+        "fields nobody applied before are kept"
+    );
 
     // Another release cannot take it either.
     cluster
@@ -198,31 +265,49 @@ fn conflict_storm_converges() {
     web_apply(&cluster, &[]).run();
     cluster.emu.faults().conflict_next_updates(3);
     web_apply(&cluster, &["--set", "replicaCount=4"]).run();
-    assert_eq!(cluster.deployment("shop", "shop-web")["spec"]["replicas"], 4);
+    assert_eq!(
+        cluster.deployment("shop", "shop-web")["spec"]["replicas"],
+        4
+    );
 
     cluster.emu.faults().conflict_next_updates(50);
     web_apply(&cluster, &["--set", "replicaCount=6"])
         .status(1)
         .run()
-        .stderr_has(&["apps/v1 Deployment shop/shop-web", "still conflicting after 5 attempts"]);
+        .stderr_has(&[
+            "apps/v1 Deployment shop/shop-web",
+            "still conflicting after 5 attempts",
+        ]);
     cluster.emu.faults().clear();
 }
 
 #[test]
 fn a_failure_mid_apply_is_clear_and_rerunning_converges() {
     let cluster = Cluster::start();
-    cluster.emu.faults().fail_next(Some("create"), Some("deployments"), 500, 1);
-    web_apply(&cluster, &[])
-        .status(1)
-        .run()
-        .stderr_has(&["create apps/v1 Deployment shop/shop-web", "500", "re-running apply converges"]);
+    cluster
+        .emu
+        .faults()
+        .fail_next(Some("create"), Some("deployments"), 500, 1);
+    web_apply(&cluster, &[]).status(1).run().stderr_has(&[
+        "create apps/v1 Deployment shop/shop-web",
+        "500",
+        "re-running apply converges",
+    ]);
     // What was written before the failure is there, and recorded.
     assert!(cluster.get("v1", "Service", "shop", "shop-web").is_some());
-    assert!(cluster.get("apps/v1", "Deployment", "shop", "shop-web").is_none());
+    assert!(
+        cluster
+            .get("apps/v1", "Deployment", "shop", "shop-web")
+            .is_none()
+    );
     web_apply(&cluster, &[])
         .run()
         .stdout_has(&["apps/v1 Deployment shop/shop-web created", "2 unchanged"]);
-    assert!(cluster.get("apps/v1", "Deployment", "shop", "shop-web").is_some());
+    assert!(
+        cluster
+            .get("apps/v1", "Deployment", "shop", "shop-web")
+            .is_some()
+    );
 }
 
 #[test]
@@ -233,17 +318,33 @@ fn dry_runs_write_nothing() {
         if mode != "--dry-run=server" {
             cluster.forbid_writes();
         }
-        web_apply(&cluster, &[mode, "--set", "replicaCount=9", "--set", "ingress.enabled=true"])
-            .run()
-            .stdout_has(&[
-                "apps/v1 Deployment shop/shop-web configured",
-                "networking.k8s.io/v1 Ingress shop/shop-web created",
-                "dry run)",
-            ]);
+        web_apply(
+            &cluster,
+            &[
+                mode,
+                "--set",
+                "replicaCount=9",
+                "--set",
+                "ingress.enabled=true",
+            ],
+        )
+        .run()
+        .stdout_has(&[
+            "apps/v1 Deployment shop/shop-web configured",
+            "networking.k8s.io/v1 Ingress shop/shop-web created",
+            "dry run)",
+        ]);
         cluster.emu.faults().clear();
     }
-    assert!(cluster.get("networking.k8s.io/v1", "Ingress", "shop", "shop-web").is_none());
-    assert_eq!(cluster.deployment("shop", "shop-web")["spec"]["replicas"], 2);
+    assert!(
+        cluster
+            .get("networking.k8s.io/v1", "Ingress", "shop", "shop-web")
+            .is_none()
+    );
+    assert_eq!(
+        cluster.deployment("shop", "shop-web")["spec"]["replicas"],
+        2
+    );
 }
 
 #[test]
@@ -331,9 +432,10 @@ fn crd_and_its_custom_resource_in_one_apply_with_a_real_three_way_merge() {
             .arg(chart.path())
             .args(extra)
     };
-    apply(&[])
-        .run()
-        .stdout_has(&["CustomResourceDefinition routes.example.com created", "example.com/v1 Route default/main created"]);
+    apply(&[]).run().stdout_has(&[
+        "CustomResourceDefinition routes.example.com created",
+        "example.com/v1 Route default/main created",
+    ]);
     // Another controller adds a rule and a weight: a list-map keyed by host.
     cluster
         .kubectl()
@@ -346,7 +448,9 @@ fn crd_and_its_custom_resource_in_one_apply_with_a_real_three_way_merge() {
         ])
         .run();
     apply(&["--set", "backend=two"]).run();
-    let route = cluster.get("example.com/v1", "Route", "default", "main").expect("route");
+    let route = cluster
+        .get("example.com/v1", "Route", "default", "main")
+        .expect("route");
     assert_eq!(
         route["spec"]["rules"],
         serde_json::json!([
@@ -368,12 +472,21 @@ fn bad_input_fails_before_any_write() {
         .arg(chart.path())
         .status(1)
         .run()
-        .stderr_has(&["the cluster does not serve example.com/v1 Route", "nothing was written"]);
+        .stderr_has(&[
+            "the cluster does not serve example.com/v1 Route",
+            "nothing was written",
+        ]);
     let chart = TempChart::with_templates(
         "",
         &[
-            ("ok.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n"),
-            ("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n"),
+            (
+                "ok.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n",
+            ),
+            (
+                "bad.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n",
+            ),
         ],
     );
     cluster
@@ -382,5 +495,8 @@ fn bad_input_fails_before_any_write() {
         .arg(chart.path())
         .status(1)
         .run()
-        .stderr_has(&["v1 ConfigMap default/Not_Valid: invalid name", "nothing was written"]);
+        .stderr_has(&[
+            "v1 ConfigMap default/Not_Valid: invalid name",
+            "nothing was written",
+        ]);
 }
