@@ -106,37 +106,41 @@ fn merge_map(
     desired: &Map<String, Value>,
     shape: Option<&dyn Shape>,
 ) -> Map<String, Value> {
-    let mut result = live.clone();
-    if let Some(last) = last {
-        for key in last.keys() {
-            if !desired.contains_key(key) {
-                result.remove(key);
+    let deletes = |want: &Value| {
+        want.is_null()
+            || want
+                .as_object()
+                .is_some_and(|m| directive(m) == Some("delete"))
+    };
+    let retain_keys = shape.is_some_and(|s| s.retain_keys());
+    let mut result = Map::with_capacity(live.len() + desired.len());
+    // Live keys first, in live order; each value is cloned once, or merged.
+    for (key, have) in live {
+        match desired.get(key) {
+            Some(want) if deletes(want) => {}
+            Some(want) => {
+                let child = shape.and_then(|s| s.field(key));
+                let merged = merge_value(
+                    last.and_then(|l| l.get(key)),
+                    Some(have),
+                    want,
+                    child.as_deref(),
+                );
+                result.insert(key.clone(), merged);
+            }
+            // Ours before and not desired now: removed. retainKeys: only desired keys stay.
+            None if retain_keys || last.is_some_and(|l| l.contains_key(key)) => {}
+            None => {
+                result.insert(key.clone(), have.clone());
             }
         }
     }
-    if shape.is_some_and(|s| s.retain_keys()) {
-        result.retain(|key, _| desired.contains_key(key));
-    }
+    // Then desired keys the live object lacks, in desired order.
     for (key, want) in desired {
-        if key.starts_with('$') {
+        if key.starts_with('$') || live.contains_key(key) || deletes(want) {
             continue;
         }
-        let deletes = want.is_null()
-            || want
-                .as_object()
-                .is_some_and(|m| directive(m) == Some("delete"));
-        if deletes {
-            result.remove(key);
-            continue;
-        }
-        let child = shape.and_then(|s| s.field(key));
-        let merged = merge_value(
-            last.and_then(|l| l.get(key)),
-            live.get(key),
-            want,
-            child.as_deref(),
-        );
-        result.insert(key.clone(), merged);
+        result.insert(key.clone(), strip(want));
     }
     result
 }

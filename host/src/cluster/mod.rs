@@ -261,10 +261,24 @@ impl Cluster {
 
     /// Reads an object; `None` when it does not exist.
     pub async fn get(&self, resource: &Resource, object: &ObjectRef) -> Result<Option<Value>> {
-        let api = self.api(resource, object.namespace.as_deref());
-        match api.get_opt(&object.name).await {
-            Ok(Some(found)) => Ok(Some(to_value("get", object, &found)?)),
-            Ok(None) => Ok(None),
+        // Straight to JSON: the hot path of every apply reads each object once, and a
+        // round trip through `DynamicObject` would parse and copy it twice.
+        let namespace = match (resource.namespaced, object.namespace.as_deref()) {
+            (true, Some(ns)) => Some(ns),
+            (true, None) => Some(self.namespace.as_str()),
+            (false, _) => None,
+        };
+        let url = <DynamicObject as kube::Resource>::url_path(&resource.api, namespace);
+        let request = kube::core::Request::new(url)
+            .get(&object.name, &kube::api::GetParams::default())
+            .map_err(|source| Error::Request {
+                verb: "get",
+                object: object.to_string(),
+                source: kube::Error::BuildRequest(source),
+            })?;
+        match self.client.request::<Value>(request).await {
+            Ok(found) => Ok(Some(found)),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
             Err(err) => Err(api_error("get", object, err)),
         }
     }
