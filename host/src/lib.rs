@@ -7,5 +7,6 @@ pub mod chart;
 pub mod cli;
 pub mod lint;
 pub mod manifest;
+pub mod plugin;
 pub mod render;
 pub mod yaml;
