@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod lint;
 pub mod manifest;
 pub mod merge;
+pub mod plugin;
 pub mod release;
 pub mod render;
 pub mod yaml;

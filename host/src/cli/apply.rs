@@ -126,8 +126,10 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
             kube_version: cluster.kube_version().await?,
             ..Capabilities::default()
         };
-        let rendered = render::render(&chart, &values, &release, &capabilities)
-            .inspect_err(|err| super::template::show_rendered(global, err))?;
+        let plugins = super::plugin::registry(global, Some(&args.chart))?;
+        let rendered =
+            render::render_with_plugins(&chart, &values, &release, &capabilities, &plugins)
+                .inspect_err(|err| super::template::show_rendered(global, err))?;
         let options = apply::Options {
             dry_run: match args.dry_run {
                 DryRunArg::None => DryRun::None,

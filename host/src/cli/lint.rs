@@ -72,10 +72,14 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
     capabilities
         .api_versions
         .extend(args.api_versions.iter().cloned());
-    let rendered = render::render(&chart, &values, &release, &capabilities)?;
+    let registry = super::plugin::registry(global, Some(&args.chart))?;
+    let rendered = render::render_with_plugins(&chart, &values, &release, &capabilities, &registry)
+        .inspect_err(|err| super::template::show_rendered(global, err))?;
 
-    let plugins = plugin_linters(global, &chart, &config)?;
-    let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p.as_ref()).collect();
+    // WASM linters run through the same runner as the built-in rules, each with its
+    // `linters.<name>` entry of the config (or its sidecar config when there is none).
+    let plugins = registry.linters();
+    let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p as &dyn Linter).collect();
     let report = lint::run_all(&rendered.objects, &plugins, &config)?;
 
     for warning in &report.warnings {
@@ -95,20 +99,6 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
     } else {
         Outcome::Success
     })
-}
-
-/// The linters that plugins provide.
-///
-/// PLUGIN LINTERS HOOK IN HERE: the plugin host discovers WASM linters (plugin folders from
-/// `global`/the environment/`chart`'s `plugins/`), instantiates each as a `lint::Linter`, and
-/// returns them; `lint::run_all` runs them with the built-in and config rules, passing each its
-/// `linters.<name>` entry from `config`.
-fn plugin_linters(
-    _global: &GlobalArgs,
-    _chart: &Chart,
-    _config: &Config,
-) -> anyhow::Result<Vec<Box<dyn Linter>>> {
-    Ok(Vec::new())
 }
 
 /// `--lint-config FILE`, else the chart's `.kubectl-chart-lint.yaml`, else the defaults.

@@ -5,6 +5,8 @@ mod apply;
 pub mod complete;
 mod completion;
 mod lint;
+pub mod plugin;
+mod post_render;
 mod template;
 mod values;
 mod version;
@@ -15,6 +17,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use lint::{LintArgs, LintFormat};
+pub use plugin::PluginArgs;
+pub use post_render::PostRenderArgs;
 pub use template::TemplateArgs;
 pub use values::{ValueArgs, ValuesArgs};
 
@@ -65,6 +69,10 @@ pub struct GlobalArgs {
     /// Print more about what is happening (-v, -vv)
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Folder of WebAssembly plugins, searched before all others (repeatable); a `.wasm`
+    /// file names one plugin
+    #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
+    pub plugins_dir: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,6 +101,10 @@ pub enum Command {
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
     Values(ValuesArgs),
+    /// Helm post-renderer: read manifests on stdin, run plugins and linters, write stdout
+    PostRender(PostRenderArgs),
+    /// List and inspect WebAssembly plugins
+    Plugin(PluginArgs),
     /// Print the version of kubectl-chart
     Version(version::VersionArgs),
     /// Print a shell completion script (bash, zsh or fish)
@@ -111,6 +123,10 @@ impl Cli {
             Command::Apply(args) => apply::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
+            Command::PostRender(args) => {
+                post_render::run(&self.global, args, &mut std::io::stdin().lock(), out)
+            }
+            Command::Plugin(args) => plugin::run(&self.global, args, out),
             Command::Version(args) => version::run(args, out),
             Command::Completion(args) => completion::run(args, out),
             Command::Complete(args) => complete::run(args, out),

@@ -82,8 +82,10 @@ pub fn run(
         release.is_install = false;
         release.is_upgrade = true;
     }
-    let rendered = render::render(&chart, &values, &release, &args.capabilities())
-        .inspect_err(|err| show_rendered(global, err))?;
+    let plugins = super::plugin::registry(global, Some(&args.chart))?;
+    let rendered =
+        render::render_with_plugins(&chart, &values, &release, &args.capabilities(), &plugins)
+            .inspect_err(|err| show_rendered(global, err))?;
     let objects = select(rendered.objects, &args.show_only, chart.name())?;
     match args.output {
         OutputFormat::Yaml => out.write_all(manifest::to_yaml_stream(&objects).as_bytes())?,

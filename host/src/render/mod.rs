@@ -1,6 +1,8 @@
 //! Rendering: a chart and its computed values become objects through the built-in Handlebars
-//! engine. Files in `templates/` whose name starts with `_` define partials
-//! (`{{#*inline "name"}}...{{/inline}}`) shared by every template, like Helm's `_helpers.tpl`.
+//! engine, or through the WebAssembly renderer the chart names (`renderer:` in `Chart.yaml`),
+//! then through the post-renderer plugins ([`render_with_plugins`]). Files in `templates/`
+//! whose name starts with `_` define partials (`{{#*inline "name"}}...{{/inline}}`) shared by
+//! every template, like Helm's `_helpers.tpl`.
 
 pub mod helpers;
 
@@ -12,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::chart::{self, Chart};
 use crate::manifest::{self, Object};
+use crate::plugin;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -43,6 +46,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Chart(#[from] chart::Error),
+    #[error(transparent)]
+    Plugin(#[from] plugin::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -222,6 +227,71 @@ pub fn render(
         None => None,
     };
     Ok(Rendered { objects, notes })
+}
+
+/// The whole pipeline: the chart's renderer (the plugin `Chart.yaml` names, else the built-in
+/// Handlebars engine), then every enabled post-renderer of `plugins`, in order.
+pub fn render_with_plugins(
+    chart: &Chart,
+    values: &Value,
+    release: &Release,
+    capabilities: &Capabilities,
+    plugins: &plugin::Registry,
+) -> Result<Rendered> {
+    let mut rendered = match chart.metadata.renderer.as_deref() {
+        None | Some("") | Some("handlebars") => render(chart, values, release, capabilities)?,
+        Some(name) => {
+            let renderer = plugins.require(name, plugin::Kind::Renderer)?;
+            render_with(renderer, chart, values, release, capabilities)?
+        }
+    };
+    let objects = std::mem::take(&mut rendered.objects);
+    rendered.objects = plugins.post_render(objects)?;
+    Ok(rendered)
+}
+
+/// Renders `chart` with a renderer plugin instead of Handlebars.
+pub fn render_with(
+    renderer: &plugin::Plugin,
+    chart: &Chart,
+    values: &Value,
+    release: &Release,
+    capabilities: &Capabilities,
+) -> Result<Rendered> {
+    chart.check_renderable()?;
+    chart.check_kube_version(&capabilities.kube_version)?;
+    let metadata = serde_json::to_value(&chart.metadata).unwrap_or_default();
+    let mut files: Vec<(&str, &[u8])> = chart
+        .templates
+        .iter()
+        .chain(&chart.partials)
+        .chain(&chart.notes)
+        .map(|t| (t.path.as_str(), t.text.as_bytes()))
+        .chain(chart.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    let output = renderer.render(&plugin::RenderRequest {
+        chart: &metadata,
+        files,
+        values,
+        release,
+        capabilities,
+    })?;
+    let mut objects = Vec::new();
+    for (path, text) in &output.documents {
+        let parsed = manifest::parse(&template_name(chart, path), text).map_err(|error| {
+            Error::Manifest {
+                error,
+                rendered: text.clone(),
+            }
+        })?;
+        objects.extend(parsed);
+    }
+    manifest::sort_for_install(&mut objects);
+    Ok(Rendered {
+        objects,
+        notes: output.notes,
+    })
 }
 
 /// `web/templates/deployment.yaml`: the name Helm shows in `# Source:` and errors.

@@ -7,4 +7,5 @@ mod errors;
 mod helm_values;
 mod kubectl;
 mod lint;
+mod plugins;
 mod template;
