@@ -317,9 +317,12 @@ fn load_error_reason(err: &Error) -> String {
     let text = err.to_string();
     match err {
         Error::Read { source, .. } => source.to_string(),
-        _ => text
-            .split_once("` ")
-            .map_or(text.clone(), |(_, rest)| rest.to_owned()),
+        _ => {
+            let rest = text
+                .split_once("` ")
+                .map_or(text.as_str(), |(_, rest)| rest);
+            rest.strip_prefix("is ").unwrap_or(rest).to_owned()
+        }
     }
 }
 

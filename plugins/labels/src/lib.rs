@@ -178,3 +178,55 @@ fn add(object: &mut Value, path: &[&str], config: &Config) {
 }
 
 export!(Labels);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config() -> Config {
+        Config::parse(r#"{"labels": {"team": "a"}, "annotations": {"owner": "b"}}"#)
+            .unwrap_or_else(|e| panic!("{}", e.message))
+    }
+
+    #[test]
+    fn cronjobs_get_job_and_pod_labels_but_selectors_never() {
+        let mut cron = json!({
+            "kind": "CronJob",
+            "metadata": {"name": "c"},
+            "spec": {"jobTemplate": {"spec": {
+                "selector": {"matchLabels": {"x": "y"}},
+                "template": {"spec": {}}
+            }}}
+        });
+        label(&mut cron, &config());
+        assert_eq!(cron["metadata"]["labels"]["team"], "a");
+        assert_eq!(
+            cron["spec"]["jobTemplate"]["metadata"]["labels"]["team"],
+            "a"
+        );
+        let template = &cron["spec"]["jobTemplate"]["spec"]["template"];
+        assert_eq!(template["metadata"]["annotations"]["owner"], "b");
+        assert_eq!(
+            cron["spec"]["jobTemplate"]["spec"]["selector"],
+            json!({"matchLabels": {"x": "y"}})
+        );
+    }
+
+    #[test]
+    fn workloads_without_a_template_are_left_alone() {
+        let mut deployment = json!({"kind": "Deployment", "metadata": {"name": "d"}});
+        label(&mut deployment, &config());
+        assert!(deployment.get("spec").is_none());
+    }
+
+    #[test]
+    fn overwrite_and_values_must_be_strings() {
+        let keep = Config::parse(r#"{"labels": {"team": "new"}, "overwrite": true}"#)
+            .unwrap_or_else(|e| panic!("{}", e.message));
+        let mut cm = json!({"kind": "ConfigMap", "metadata": {"labels": {"team": "old"}}});
+        label(&mut cm, &keep);
+        assert_eq!(cm["metadata"]["labels"]["team"], "new");
+        assert!(Config::parse(r#"{"labels": {"n": 1}}"#).is_err());
+    }
+}
