@@ -21,6 +21,11 @@ hyperfine --warmup 3 --runs "${RUNS:-20}" -N \
     "$helm template rel $work/helm" \
     "$kc version"
 
+# Lint: built-in rules over the 600 objects (exit code 1 is expected: the chart has findings).
+hyperfine --warmup 2 --runs "${RUNS:-20}" -N -i \
+    "$kc lint $work/hbs -o json" \
+    "$helm lint $work/helm"
+
 for cmd in "$kc template rel $work/hbs" "$helm template rel $work/helm"; do
     rss=$( { /usr/bin/time -f '%M' $cmd >/dev/null; } 2>&1 | tail -1)
     echo "peak RSS $((rss / 1024)) MiB: ${cmd%% *} ${cmd#* }" | sed "s|$work/||"

@@ -194,8 +194,21 @@ pub async fn apply(
     };
 
     // Everything that can be known before writing is checked before writing.
+    let started = std::time::Instant::now();
     let mut planned = plan(cluster, release, objects).await?;
+    crate::verbose!(
+        "resolved the kinds of {} objects in {}",
+        planned.len(),
+        crate::log::ms(started)
+    );
+    let reading = std::time::Instant::now();
     read_live(cluster, &mut planned, options.concurrency).await?;
+    crate::verbose!(
+        "read {} live objects ({} exist) in {}",
+        planned.len(),
+        planned.iter().filter(|p| p.live.is_some()).count(),
+        crate::log::ms(reading)
+    );
     check_ownership(release, &planned, options)?;
     let namespaces = missing_namespaces(cluster, &planned).await?;
     if !namespaces.is_empty() && !options.create_namespace {
@@ -203,6 +216,7 @@ pub async fn apply(
     }
 
     let mut written: BTreeSet<ObjectRef> = BTreeSet::new();
+    let writing = std::time::Instant::now();
     let result = execute(
         cluster,
         release,
@@ -215,6 +229,11 @@ pub async fn apply(
     )
     .await;
 
+    crate::verbose!(
+        "wrote {} objects in {}",
+        written.len(),
+        crate::log::ms(writing)
+    );
     if options.dry_run != DryRun::None {
         return result.map(|()| report);
     }

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod lint;
+pub mod log;
 pub mod manifest;
 pub mod merge;
 pub mod plugin;

@@ -118,6 +118,7 @@ impl Cli {
     /// Runs the parsed command, writing its normal output to `out`.
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         self.global.apply_color();
+        crate::log::set_level(self.global.verbose);
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
             Command::Apply(args) => apply::run(&self.global, args, out),

@@ -166,6 +166,7 @@ impl Cluster {
             .clone()
             .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| config.default_namespace.clone());
+        crate::verbose!("connecting to {server}, namespace {namespace}");
         let client = Client::try_from(config).map_err(|source| Error::Client {
             server: server.clone(),
             source,

@@ -17,5 +17,5 @@ wasmtime::component::bindgen!({
     ",
 });
 
+pub use self::kubectl_chart::plugin::types;
 pub use exports::kubectl_chart::plugin::{lint, post_render, render};
-pub use kubectl_chart::plugin::types;

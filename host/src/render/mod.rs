@@ -216,6 +216,12 @@ pub fn render(
     }
     manifest::sort_for_install(&mut objects);
 
+    crate::verbose!(
+        "rendered {} objects from {} templates of chart {} on {workers} thread(s)",
+        objects.len(),
+        chart.templates.len(),
+        chart.name()
+    );
     let mut context = Context::from(base);
     let notes = match &chart.notes {
         Some(notes) => {

@@ -1,0 +1,32 @@
+//! Verbose progress on standard error, switched on by `-v` (`-vv` for more). Quiet by
+//! default: normal output goes to standard output and stays scriptable.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the verbosity for the whole process (the count of `-v`).
+pub fn set_level(level: u8) {
+    LEVEL.store(level, Ordering::Relaxed);
+}
+
+/// Whether messages of `level` (1 for `-v`, 2 for `-vv`) are shown.
+pub fn enabled(level: u8) -> bool {
+    LEVEL.load(Ordering::Relaxed) >= level
+}
+
+/// Prints a message when `-v` was given.
+#[macro_export]
+macro_rules! verbose {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled(1) {
+            eprintln!("kubectl-chart: {}", format_args!($($arg)*));
+        }
+    };
+}
+
+/// Milliseconds since `start`, for progress messages.
+pub fn ms(start: Instant) -> String {
+    format!("{:.1} ms", start.elapsed().as_secs_f64() * 1000.0)
+}
