@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::template::{check_release_name, normalise_kube_version};
+use super::template::{check_release_name, offline_capabilities};
 use super::values::{ValueArgs, load_chart};
 use super::{GlobalArgs, Outcome};
 use crate::chart::Chart;
 use crate::lint::{self, Config, Linter};
-use crate::render::{self, Capabilities, Release};
+use crate::render::{self, Release};
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -65,13 +65,7 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
     let config = load_config(&chart, args.lint_config.as_deref())?;
     let values = args.values.compute(&chart)?;
     let release = Release::install(&args.release, &global.namespace_or_default());
-    let mut capabilities = Capabilities {
-        kube_version: normalise_kube_version(&args.kube_version),
-        ..Capabilities::default()
-    };
-    capabilities
-        .api_versions
-        .extend(args.api_versions.iter().cloned());
+    let capabilities = offline_capabilities(&args.kube_version, &args.api_versions);
     let registry = super::plugin::registry(global, Some(&args.chart))?;
     let rendered = render::render_with_plugins(&chart, &values, &release, &capabilities, &registry)
         .inspect_err(|err| super::template::show_rendered(global, err))?;

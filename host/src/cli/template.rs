@@ -49,13 +49,19 @@ pub struct TemplateArgs {
 
 impl TemplateArgs {
     pub fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities {
-            kube_version: normalise_kube_version(&self.kube_version),
-            ..Capabilities::default()
-        };
-        caps.api_versions.extend(self.api_versions.iter().cloned());
-        caps
+        offline_capabilities(&self.kube_version, &self.api_versions)
     }
+}
+
+/// `Capabilities` without a cluster: `--kube-version` and the default API versions plus
+/// `--api-versions`, as `helm template` does.
+pub(super) fn offline_capabilities(kube_version: &str, api_versions: &[String]) -> Capabilities {
+    let mut caps = Capabilities {
+        kube_version: normalise_kube_version(kube_version),
+        ..Capabilities::default()
+    };
+    caps.api_versions.extend(api_versions.iter().cloned());
+    caps
 }
 
 pub(super) fn normalise_kube_version(version: &str) -> String {

@@ -1055,3 +1055,61 @@ fn helm_chains_through_post_render() {
     assert!(stderr.contains("policy/allowed-registries"), "{stderr}");
     assert!(stderr.contains("quay.io/evil/web"), "{stderr}");
 }
+
+#[test]
+fn a_linter_dropped_into_the_charts_plugins_folder_is_used_by_lint() {
+    let folder = Folder::new();
+    let chart = folder.root.path().join("shop");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::create_dir_all(chart.join("plugins")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: quay.io/evil/app:1.0\n",
+    )
+    .expect("write");
+    // The plugin's config comes from the lint config, as for every linter.
+    std::fs::write(
+        chart.join(".kubectl-chart-lint.yaml"),
+        "linters:\n  policy:\n    allowed-registries: [registry.example.com]\n",
+    )
+    .expect("write");
+    // The only step: copy the .wasm file in.
+    std::fs::copy(wasm("policy"), chart.join("plugins/policy.wasm")).expect("copy");
+    let chart_arg = chart.to_str().expect("utf-8");
+
+    let out = kubectl_chart(&folder, &["plugin", "list", chart_arg], None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("policy") && l.contains("linter")),
+        "{stdout}"
+    );
+
+    let out = kubectl_chart(&folder, &["lint", chart_arg, "-o", "json"], None);
+    let stdout = text(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("{err}: {stdout}\n{}", text(&out.stderr)));
+    let findings = report["findings"].as_array().expect("findings");
+    let finding = findings
+        .iter()
+        .find(|f| f["linter"] == "policy" && f["rule"] == "allowed-registries")
+        .unwrap_or_else(|| panic!("no policy finding in {stdout}"));
+    assert!(
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("quay.io/evil/app:1.0")),
+        "{finding}"
+    );
+    // Built-in rules ran through the same runner.
+    assert!(
+        findings.iter().any(|f| f["linter"] == "builtin"),
+        "{stdout}"
+    );
+}
