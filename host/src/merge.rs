@@ -169,6 +169,15 @@ fn merge_list(
             .collect();
     }
     match strategy {
+        // Unchanged since the last apply, and live only adds to each element (server defaults
+        // such as a subject's `apiGroup: ""`): keep live, so a no-op apply stays a no-op.
+        ListMerge::Replace
+            if last.is_some_and(|last| last.as_slice() == desired)
+                && live.len() == desired.len()
+                && live.iter().zip(desired).all(|(l, d)| contains(l, d)) =>
+        {
+            live.to_vec()
+        }
         ListMerge::Replace => desired.iter().map(strip).collect(),
         ListMerge::Set => merge_set(last, live, desired),
         ListMerge::ByKeys(keys) => match merge_keyed(last, live, desired, keys, items) {
@@ -176,6 +185,20 @@ fn merge_list(
             // Elements without their keys cannot be matched: replace, as the API server would.
             None => desired.iter().map(strip).collect(),
         },
+    }
+}
+
+/// Whether `outer` holds everything `inner` does (maps may have more keys; lists and scalars
+/// must be equal element by element).
+fn contains(outer: &Value, inner: &Value) -> bool {
+    match (outer, inner) {
+        (Value::Object(o), Value::Object(i)) => i
+            .iter()
+            .all(|(key, value)| o.get(key).is_some_and(|have| contains(have, value))),
+        (Value::Array(o), Value::Array(i)) => {
+            o.len() == i.len() && o.iter().zip(i).all(|(a, b)| contains(a, b))
+        }
+        _ => outer == inner,
     }
 }
 

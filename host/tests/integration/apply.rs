@@ -500,3 +500,29 @@ fn bad_input_fails_before_any_write() {
             "nothing was written",
         ]);
 }
+
+#[test]
+fn re_applying_the_guestbook_changes_nothing() {
+    // RoleBinding subjects are an atomic list the server defaults (`apiGroup: ""`): the
+    // re-apply must not see that as a change.
+    let cluster = Cluster::start();
+    let apply = || {
+        cluster
+            .chart()
+            .args(["apply", "gb"])
+            .arg(example("guestbook"))
+            .args([
+                "-n",
+                "demo",
+                "--create-namespace",
+                "--set",
+                "redis.password=s3cret",
+            ])
+    };
+    apply().run().stdout_has(&["13 created"]);
+    cluster.forbid_writes();
+    apply()
+        .run()
+        .stdout_has(&["release demo/gb: 0 created, 0 configured, 12 unchanged, 0 pruned"]);
+    cluster.emu.faults().clear();
+}
