@@ -619,10 +619,27 @@ async fn execute(
                 });
             }
         }
+        // One merge shape per kind, not per object: a CR's shape costs a read of its CRD.
+        let mut shapes: BTreeMap<(String, String), Option<OwnedShape>> = BTreeMap::new();
+        for p in group.iter() {
+            let key = (p.reference.api_version.clone(), p.reference.kind.clone());
+            if let (false, Some(resource)) = (shapes.contains_key(&key), &p.resource) {
+                let shape = shape_for(cluster, resource, &p.object).await?;
+                shapes.insert(key, shape);
+            }
+        }
+        let shapes = &shapes;
         let results: Vec<(usize, Result<Action>)> = stream::iter(group.iter().enumerate())
             .map(|(index, p)| {
                 let write_options = &write_options;
-                async move { (index, write_one(cluster, p, options, write_options).await) }
+                let key = (p.reference.api_version.clone(), p.reference.kind.clone());
+                let shape = shapes.get(&key).and_then(Option::as_ref);
+                async move {
+                    (
+                        index,
+                        write_one(cluster, p, shape, options, write_options).await,
+                    )
+                }
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
@@ -680,6 +697,7 @@ async fn execute(
 async fn write_one(
     cluster: &Cluster,
     planned: &Planned,
+    owned: Option<&OwnedShape>,
     options: &Options,
     write_options: &WriteOptions,
 ) -> Result<Action> {
@@ -690,9 +708,8 @@ async fn write_one(
         return Ok(Action::Created);
     };
     let mut live = planned.live.clone();
-    let owned = shape_for(cluster, resource, &planned.object).await?;
     let crd_shape;
-    let shape: Option<&dyn Shape> = match &owned {
+    let shape: Option<&dyn Shape> = match owned {
         Some(OwnedShape::BuiltIn(shape)) => Some(shape),
         Some(OwnedShape::Crd(schema)) => {
             crd_shape = JsonSchemaShape(schema);

@@ -250,13 +250,22 @@ impl Cluster {
         self.resources.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The namespace an object of `resource` lives in: its own, else ours; none when
+    /// cluster-scoped.
+    fn namespace_for<'a>(
+        &'a self,
+        resource: &Resource,
+        namespace: Option<&'a str>,
+    ) -> Option<&'a str> {
+        resource
+            .namespaced
+            .then(|| namespace.unwrap_or(self.namespace.as_str()))
+    }
+
     fn api(&self, resource: &Resource, namespace: Option<&str>) -> Api<DynamicObject> {
-        match (resource.namespaced, namespace) {
-            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resource.api),
-            (true, None) => {
-                Api::namespaced_with(self.client.clone(), &self.namespace, &resource.api)
-            }
-            (false, _) => Api::all_with(self.client.clone(), &resource.api),
+        match self.namespace_for(resource, namespace) {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource.api),
+            None => Api::all_with(self.client.clone(), &resource.api),
         }
     }
 
@@ -264,11 +273,7 @@ impl Cluster {
     pub async fn get(&self, resource: &Resource, object: &ObjectRef) -> Result<Option<Value>> {
         // Straight to JSON: the hot path of every apply reads each object once, and a
         // round trip through `DynamicObject` would parse and copy it twice.
-        let namespace = match (resource.namespaced, object.namespace.as_deref()) {
-            (true, Some(ns)) => Some(ns),
-            (true, None) => Some(self.namespace.as_str()),
-            (false, _) => None,
-        };
+        let namespace = self.namespace_for(resource, object.namespace.as_deref());
         let url = <DynamicObject as kube::Resource>::url_path(&resource.api, namespace);
         let request = kube::core::Request::new(url)
             .get(&object.name, &kube::api::GetParams::default())
