@@ -15,15 +15,10 @@ use serde_json::{Map, Value};
 use crate::cluster::{self, Cluster, Resource, WriteOptions};
 use crate::manifest::{self, Object, ObjectRef};
 use crate::merge::{self, JsonSchemaShape, SchemaShape, Shape};
-use crate::release::{self, Inventory, ReleaseId};
+use crate::release::{self, Inventory, MANAGED_BY, MANAGED_BY_LABEL, OWNER_ANNOTATION, ReleaseId};
 
-/// Annotation naming the release that owns an object: `NAMESPACE/NAME`.
-pub const OWNER_ANNOTATION: &str = "kubectl-chart.io/release";
 /// Annotation holding the object as the last apply wrote it (client-side apply).
 pub const LAST_APPLIED_ANNOTATION: &str = "kubectl-chart.io/last-applied";
-/// The `managed-by` label every object of a release carries.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "kubectl-chart";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

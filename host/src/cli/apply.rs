@@ -8,13 +8,13 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
-use super::template::check_release_name;
 use super::values::{ValueArgs, load_chart};
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Action, DryRun, Report};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::release::{self, ReleaseId};
-use crate::render::{self, Capabilities, Release};
+use crate::release::{Capabilities, Release};
+use crate::render;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -105,7 +105,7 @@ impl GlobalArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    check_release_name(&args.release)?;
+    crate::release::validate_name(&args.release)?;
     let chart = load_chart(&args.chart)?;
     let values = args.values.compute(&chart)?;
     runtime()?.block_on(async {

@@ -1,6 +1,6 @@
 //! What the cluster remembers of a release between applies: the objects the last apply wrote
 //! (so the next one can prune what the chart no longer renders), in one Secret per release
-//! in the release namespace. The revision history builds on this record.
+//! in the release namespace.
 
 use std::collections::BTreeSet;
 
@@ -8,54 +8,23 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cluster::{self, Cluster, Resource, WriteOptions};
+use super::{Error, MANAGED_BY, MANAGED_BY_LABEL, NAME_LABEL, ReleaseId, Result};
+use crate::cluster::{Cluster, Resource, WriteOptions};
 use crate::manifest::ObjectRef;
 
 /// The Secret type of release records.
 pub const SECRET_TYPE: &str = "kubectl-chart.io/release.v1";
-/// Label naming the release on its record.
-pub const NAME_LABEL: &str = "kubectl-chart.io/release-name";
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Cluster(#[from] cluster::Error),
-    #[error("the cluster does not serve v1 Secrets, where releases are recorded")]
-    NoSecrets,
-    #[error("release record `{namespace}/{name}` is corrupt: {message}")]
-    Corrupt {
-        namespace: String,
-        name: String,
-        message: String,
-    },
+fn secret_name(release: &ReleaseId) -> String {
+    format!("kubectl-chart.release.{}", release.name)
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// A release: a name in a namespace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReleaseId {
-    pub name: String,
-    pub namespace: String,
-}
-
-impl ReleaseId {
-    /// The value of the ownership annotation: `NAMESPACE/NAME`.
-    pub fn owner(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
-    }
-
-    fn secret_name(&self) -> String {
-        format!("kubectl-chart.release.{}", self.name)
-    }
-
-    fn secret_ref(&self) -> ObjectRef {
-        ObjectRef {
-            api_version: "v1".to_owned(),
-            kind: "Secret".to_owned(),
-            namespace: Some(self.namespace.clone()),
-            name: self.secret_name(),
-        }
+fn secret_ref(release: &ReleaseId) -> ObjectRef {
+    ObjectRef {
+        api_version: "v1".to_owned(),
+        kind: "Secret".to_owned(),
+        namespace: Some(release.namespace.clone()),
+        name: secret_name(release),
     }
 }
 
@@ -85,12 +54,12 @@ async fn secrets(cluster: &Cluster) -> Result<Resource> {
 /// Reads the release's record; an empty one for a release never applied.
 pub async fn load(cluster: &Cluster, release: &ReleaseId) -> Result<Record> {
     let resource = secrets(cluster).await?;
-    let Some(secret) = cluster.get(&resource, &release.secret_ref()).await? else {
+    let Some(secret) = cluster.get(&resource, &secret_ref(release)).await? else {
         return Ok(Record::default());
     };
     let corrupt = |message: String| Error::Corrupt {
         namespace: release.namespace.clone(),
-        name: release.secret_name(),
+        name: secret_name(release),
         message,
     };
     let encoded = secret
@@ -124,9 +93,9 @@ pub async fn save(
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": release.secret_name(),
+            "name": secret_name(release),
             "namespace": release.namespace,
-            "labels": {NAME_LABEL: release.name, "app.kubernetes.io/managed-by": "kubectl-chart"},
+            "labels": {NAME_LABEL: release.name, MANAGED_BY_LABEL: MANAGED_BY},
         },
         "type": SECRET_TYPE,
         "data": {"inventory": encoded},
@@ -136,12 +105,12 @@ pub async fn save(
         Some(version) => {
             secret["metadata"]["resourceVersion"] = Value::from(version.clone());
             cluster
-                .replace(&resource, &release.secret_ref(), &secret, &options)
+                .replace(&resource, &secret_ref(release), &secret, &options)
                 .await?;
         }
         None => {
             cluster
-                .create(&resource, &release.secret_ref(), &secret, &options)
+                .create(&resource, &secret_ref(release), &secret, &options)
                 .await?;
         }
     }
