@@ -138,6 +138,8 @@ impl Default for Options {
 /// three-way merge's "last applied").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Previous {
+    /// The revision number, when there was one.
+    pub revision: Option<u64>,
     pub objects: BTreeSet<ObjectRef>,
     pub applied: HashMap<ObjectRef, Value>,
 }
@@ -147,6 +149,7 @@ impl Previous {
     /// applied as is then read from the object's own annotation).
     pub fn from_inventory(inventory: &Inventory) -> Self {
         Previous {
+            revision: (inventory.revision > 0).then_some(inventory.revision),
             objects: inventory.objects.clone(),
             applied: HashMap::new(),
         }

@@ -672,6 +672,7 @@ mod tests {
         let previous = Previous {
             objects: BTreeSet::from([cm_ref("a")]),
             applied: HashMap::from([(cm_ref("a"), decorated(&cm("a", json!({"y": "2"}))))]),
+            ..Previous::default()
         };
         let plan = run(
             vec![cm("a", json!({}))],
