@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::read::Snapshot;
 use super::{
-    Action, Change, DryRun, Error, LAST_APPLIED_ANNOTATION, Options, Previous, Report, Result,
+    Action, Bookkeeping, Change, DryRun, Error, LAST_APPLIED_ANNOTATION, Options, Previous, Report,
+    Result,
 };
 use crate::cluster::Resource;
 use crate::manifest::{self, Object, ObjectRef};
@@ -123,6 +124,8 @@ pub struct Plan {
     pub shapes: HashMap<KindKey, OwnedShape>,
     /// Server-side apply: the server merges, so steps carry no merged object.
     pub server_side: bool,
+    /// Whose bookkeeping the plan follows (for re-merges and prune checks in execute).
+    pub bookkeeping: Bookkeeping,
 }
 
 impl Plan {
@@ -152,6 +155,7 @@ impl Plan {
             release: self.release.owner(),
             dry_run,
             changes,
+            ..Report::default()
         }
     }
 }
@@ -197,7 +201,9 @@ pub fn plan(
         }
         let mut desired = object.value.clone();
         set_namespace(&mut desired, reference.namespace.as_deref());
-        decorate(&mut desired, release);
+        if options.bookkeeping == Bookkeeping::KubectlChart {
+            decorate(&mut desired, release);
+        }
         let live = snapshot.live.get(&reference).cloned();
         let last = previous
             .applied
@@ -208,7 +214,13 @@ pub fn plan(
             StepAction::ServerSideApply
         } else {
             OwnedShape::with(shapes.get(&key), |shape| {
-                merge_step(&desired, last.as_ref(), live.as_ref(), shape)
+                merge_step(
+                    &desired,
+                    last.as_ref(),
+                    live.as_ref(),
+                    shape,
+                    options.bookkeeping,
+                )
             })
         };
         steps.push(Step {
@@ -228,12 +240,16 @@ pub fn plan(
     }
 
     let owner = release.owner();
+    let bookkeeping = options.bookkeeping;
     let adopted: Vec<&Step> = steps
         .iter()
         .filter(|step| {
-            step.live
-                .as_ref()
-                .is_some_and(|live| owner_of(live) != Some(owner.as_str()))
+            step.live.as_ref().is_some_and(|live| {
+                // Helm's: whatever its previous revision applied, and what its marks give it.
+                let helm_had =
+                    bookkeeping == Bookkeeping::Helm && previous.objects.contains(&step.object);
+                !(helm_had || owned(bookkeeping, release, live))
+            })
         })
         .collect();
     if !adopted.is_empty() && !options.take_ownership {
@@ -241,9 +257,12 @@ pub fn plan(
             release: owner,
             objects: adopted
                 .iter()
-                .map(|step| match step.live.as_ref().and_then(owner_of) {
-                    Some(other) => format!("{} (owned by release {other})", step.object),
-                    None => format!("{} (owned by no release)", step.object),
+                .map(|step| {
+                    let live = step.live.as_ref();
+                    match live.and_then(|live| owner_in(bookkeeping, live)) {
+                        Some(other) => format!("{} (owned by release {other})", step.object),
+                        None => format!("{} (owned by no release)", step.object),
+                    }
                 })
                 .collect(),
         });
@@ -278,8 +297,8 @@ pub fn plan(
             let key = (reference.api_version.clone(), reference.kind.clone());
             let resource = snapshot.resources.get(&key).cloned().flatten()?;
             let live = snapshot.live.get(reference)?;
-            // Taken over by someone else since: not ours to delete.
-            (owner_of(live) == Some(owner.as_str())).then(|| Prune {
+            // Taken over by someone else since (or kept by policy): not ours to delete.
+            prunable(bookkeeping, release, live).then(|| Prune {
                 object: reference.clone(),
                 resource,
                 live: live.clone(),
@@ -301,6 +320,7 @@ pub fn plan(
         adopted,
         shapes,
         server_side: options.server_side,
+        bookkeeping,
     })
 }
 
@@ -311,14 +331,17 @@ pub fn merge_step(
     last: Option<&Value>,
     live: Option<&Value>,
     shape: Option<&dyn Shape>,
+    bookkeeping: Bookkeeping,
 ) -> StepAction {
     let mut body = desired.clone();
     // What we apply is remembered on the object too, for clusters whose release records
     // predate revision manifests.
-    let applied = serde_json::to_string(desired).unwrap_or_default();
-    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        map_entry(metadata, "annotations")
-            .insert(LAST_APPLIED_ANNOTATION.into(), Value::from(applied));
+    if bookkeeping == Bookkeeping::KubectlChart {
+        let applied = serde_json::to_string(desired).unwrap_or_default();
+        if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            map_entry(metadata, "annotations")
+                .insert(LAST_APPLIED_ANNOTATION.into(), Value::from(applied));
+        }
     }
     match live {
         None => StepAction::Create(merge::merge(None, None, &body, None)),
@@ -423,7 +446,7 @@ pub fn namespace_ref(name: &str) -> ObjectRef {
 }
 
 /// Sets the object's namespace to where it lives (removes it for cluster-scoped objects).
-fn set_namespace(value: &mut Value, namespace: Option<&str>) {
+pub fn set_namespace(value: &mut Value, namespace: Option<&str>) {
     let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
@@ -462,9 +485,45 @@ fn map_entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<Stri
 
 /// The release an object belongs to, by its owner annotation.
 pub fn owner_of(live: &Value) -> Option<&str> {
+    annotation(live, OWNER_ANNOTATION)
+}
+
+fn annotation<'a>(live: &'a Value, key: &str) -> Option<&'a str> {
     live.pointer("/metadata/annotations")
-        .and_then(|a| a.get(OWNER_ANNOTATION))
+        .and_then(|a| a.get(key))
         .and_then(Value::as_str)
+}
+
+/// Helm's ownership annotations (what `helm upgrade` checks before taking an object).
+pub const HELM_RELEASE_NAME_ANNOTATION: &str = "meta.helm.sh/release-name";
+pub const HELM_RELEASE_NAMESPACE_ANNOTATION: &str = "meta.helm.sh/release-namespace";
+/// Helm's annotation that keeps an object when the release stops rendering it.
+pub const HELM_RESOURCE_POLICY_ANNOTATION: &str = "helm.sh/resource-policy";
+
+/// The release (`NAMESPACE/NAME`) a live object names as its owner, by `bookkeeping`'s marks.
+pub fn owner_in(bookkeeping: Bookkeeping, live: &Value) -> Option<String> {
+    match bookkeeping {
+        Bookkeeping::KubectlChart => owner_of(live).map(str::to_owned),
+        Bookkeeping::Helm => {
+            let name = annotation(live, HELM_RELEASE_NAME_ANNOTATION)?;
+            let namespace = annotation(live, HELM_RELEASE_NAMESPACE_ANNOTATION).unwrap_or("");
+            Some(format!("{namespace}/{name}"))
+        }
+    }
+}
+
+/// Whether a live object is marked as `release`'s.
+pub fn owned(bookkeeping: Bookkeeping, release: &ReleaseId, live: &Value) -> bool {
+    owner_in(bookkeeping, live).is_some_and(|owner| owner == release.owner())
+}
+
+/// Whether a live object the previous revision applied may be deleted now that the chart no
+/// longer renders it: ours while still marked ours; Helm's unless its policy keeps it.
+pub fn prunable(bookkeeping: Bookkeeping, release: &ReleaseId, live: &Value) -> bool {
+    match bookkeeping {
+        Bookkeeping::KubectlChart => owned(bookkeeping, release, live),
+        Bookkeeping::Helm => annotation(live, HELM_RESOURCE_POLICY_ANNOTATION) != Some("keep"),
+    }
 }
 
 /// Kubernetes object names: DNS subdomains for most kinds; RBAC names are path segments.
@@ -583,7 +642,13 @@ mod tests {
     /// A live object as an earlier apply of `desired` by this release left it, with fields the
     /// server added.
     fn applied_live(desired: &Value) -> Value {
-        let StepAction::Create(mut body) = merge_step(&decorated(desired), None, None, None) else {
+        let StepAction::Create(mut body) = merge_step(
+            &decorated(desired),
+            None,
+            None,
+            None,
+            Bookkeeping::KubectlChart,
+        ) else {
             panic!("a new object is created")
         };
         body["metadata"]["resourceVersion"] = json!("7");
@@ -907,6 +972,84 @@ mod tests {
         assert_eq!(
             merged["spec"]["ports"],
             json!([{"name": "a", "port": 2}, {"name": "theirs", "port": 9}])
+        );
+    }
+
+    #[test]
+    fn helm_bookkeeping_previews_helm_upgrade() {
+        let options = Options {
+            bookkeeping: Bookkeeping::Helm,
+            ..Options::default()
+        };
+        let helm_owned = |name: &str, release: &str| {
+            let mut value = cm(name, json!({"k": "live"}));
+            value["metadata"]["namespace"] = json!("shop");
+            value["metadata"]["annotations"] = json!({
+                HELM_RELEASE_NAME_ANNOTATION: release,
+                HELM_RELEASE_NAMESPACE_ANNOTATION: "shop",
+            });
+            value
+        };
+        let mut snapshot = cluster();
+        // In Helm's previous manifest, whatever its annotations say.
+        snapshot.live.insert(cm_ref("a"), helm_owned("a", "other"));
+        // New to the release, but Helm's annotations name it: Helm takes it.
+        snapshot.live.insert(cm_ref("b"), helm_owned("b", "web"));
+        let mut gone = helm_owned("gone", "web");
+        gone["metadata"]["annotations"][HELM_RESOURCE_POLICY_ANNOTATION] = json!("keep");
+        snapshot.live.insert(cm_ref("gone"), gone);
+        snapshot
+            .live
+            .insert(cm_ref("old"), cm("old", json!({"k": "v"})));
+        let last_a = {
+            let mut value = cm("a", json!({"k": "last"}));
+            value["metadata"]["namespace"] = json!("shop");
+            value
+        };
+        let previous = Previous::from_applied(
+            Some(3),
+            [
+                (cm_ref("a"), last_a),
+                (cm_ref("gone"), cm("gone", json!({}))),
+                (cm_ref("old"), cm("old", json!({}))),
+            ],
+        );
+        let plan = run(
+            vec![cm("a", json!({"k": "new"})), cm("b", json!({"k": "new"}))],
+            &snapshot,
+            &previous,
+            &options,
+        )
+        .unwrap();
+        assert!(plan.adopted.is_empty());
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("a is updated")
+        };
+        // No marks of ours: not the label, the owner annotation or the last-applied one.
+        assert_eq!(merged["metadata"].get("labels"), None);
+        assert_eq!(
+            merged["metadata"]["annotations"],
+            json!({HELM_RELEASE_NAME_ANNOTATION: "other", HELM_RELEASE_NAMESPACE_ANNOTATION: "shop"})
+        );
+        assert_eq!(merged["data"], json!({"k": "new"}));
+        // `gone` is kept by its policy; `old` is deleted whatever its marks.
+        let pruned: Vec<&ObjectRef> = plan.prunes.iter().map(|p| &p.object).collect();
+        assert_eq!(pruned, [&cm_ref("old")]);
+
+        // An object that exists and that Helm's annotations do not give to the release.
+        let mut snapshot = cluster();
+        snapshot.live.insert(cm_ref("c"), helm_owned("c", "other"));
+        let err = run(
+            vec![cm("c", json!({}))],
+            &snapshot,
+            &Previous::default(),
+            &options,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by release shop/other)"),
+            "{err}"
         );
     }
 
