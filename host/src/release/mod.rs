@@ -2,6 +2,7 @@
 //! namespace, the marks that tie objects to it), what templates see of it (`Release`,
 //! `Capabilities`), and what the cluster remembers of it between applies.
 
+pub mod helm;
 mod id;
 mod record;
 mod template;
