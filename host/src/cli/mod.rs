@@ -4,6 +4,7 @@
 mod apply;
 pub mod complete;
 mod completion;
+mod diff;
 mod lint;
 pub mod plugin;
 mod post_render;
@@ -97,6 +98,8 @@ pub enum Command {
     /// Install or upgrade a release: three-way merge into the cluster, prune, record
     #[command(visible_alias = "install", alias = "upgrade")]
     Apply(apply::ApplyArgs),
+    /// Show what apply would change: live objects against what apply would write
+    Diff(diff::DiffArgs),
     /// Render a chart and check its objects with the built-in, config and plugin lint rules
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
@@ -122,6 +125,7 @@ impl Cli {
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
             Command::Apply(args) => apply::run(&self.global, args, out),
+            Command::Diff(args) => diff::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::PostRender(args) => {
