@@ -359,3 +359,70 @@ fn print(out: &mut dyn Write, diff: &diff::Diff, args: &DiffArgs) -> anyhow::Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> DiffArgs {
+        let cli = Cli::try_parse_from([&["kubectl-chart", "diff"], args].concat()).unwrap();
+        match cli.command {
+            Command::Diff(args) => args,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_parse_as_documented() {
+        let args = parse(&[
+            "web",
+            "-f",
+            "-",
+            "--helm-release",
+            "-C",
+            "5",
+            "--detailed-exitcode",
+        ]);
+        assert_eq!(args.chart, None);
+        assert_eq!(args.values.files, ["-"]);
+        assert_eq!(args.helm_release.as_deref(), Some(""));
+        assert_eq!(args.unified, 5);
+        assert!(args.exit_code);
+        let args = parse(&[
+            "web",
+            "./chart",
+            "--helm-release=other",
+            "--context",
+            "kind",
+        ]);
+        assert_eq!(args.helm_release.as_deref(), Some("other"));
+        assert_eq!(args.find_renames, 0.7);
+        assert_eq!(args.output, DiffFormat::Text);
+    }
+
+    #[test]
+    fn inputs_need_a_chart_or_manifests() {
+        let cases = [
+            (vec!["web"], "nothing to diff"),
+            (vec!["web", "-f", "x.yaml", "--set", "a=1"], "value flags"),
+            (
+                vec!["web", "./chart", "--filename", "x.yaml"],
+                "either CHART or --filename",
+            ),
+            (
+                vec!["web", "--filename", "/no/such/file.yaml"],
+                "cannot read manifests `/no/such/file.yaml`",
+            ),
+        ];
+        for (args, expected) in cases {
+            let err = match input(&parse(&args)) {
+                Ok(_) => panic!("{args:?} should fail"),
+                Err(err) => format!("{err:#}"),
+            };
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+    }
+}
