@@ -306,24 +306,26 @@ pub fn plan(
 
 /// The step for `desired` given what was applied `last` and what is `live`: the rule shared by
 /// planning and by a re-merge after a conflict.
+///
+/// "Last applied" comes from the release history, so objects carry no copy of themselves: the
+/// annotation kubectl-chart 0.1 kept on every object is dropped as objects are updated (a CRD
+/// of 300 KiB applies, where `kubectl apply` fails on the 256 KiB annotation limit).
 pub fn merge_step(
     desired: &Value,
     last: Option<&Value>,
     live: Option<&Value>,
     shape: Option<&dyn Shape>,
 ) -> StepAction {
-    let mut body = desired.clone();
-    // What we apply is remembered on the object too, for clusters whose release records
-    // predate revision manifests.
-    let applied = serde_json::to_string(desired).unwrap_or_default();
-    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        map_entry(metadata, "annotations")
-            .insert(LAST_APPLIED_ANNOTATION.into(), Value::from(applied));
-    }
     match live {
-        None => StepAction::Create(merge::merge(None, None, &body, None)),
+        None => StepAction::Create(merge::merge(None, None, desired, None)),
         Some(live) => {
-            let merged = merge::merge(last, Some(live), &body, shape);
+            let mut merged = merge::merge(last, Some(live), desired, shape);
+            if let Some(annotations) = merged
+                .pointer_mut("/metadata/annotations")
+                .and_then(Value::as_object_mut)
+            {
+                annotations.remove(LAST_APPLIED_ANNOTATION);
+            }
             if &merged == live {
                 StepAction::Unchanged
             } else {
@@ -333,8 +335,8 @@ pub fn merge_step(
     }
 }
 
-/// What the object's annotation says was applied last (objects applied before revision
-/// manifests were recorded).
+/// What the object's annotation says was applied last (objects applied by kubectl-chart 0.1,
+/// before revision manifests were recorded).
 fn annotated_last_applied(live: &Value) -> Option<Value> {
     live.pointer("/metadata/annotations")
         .and_then(|a| a.get(LAST_APPLIED_ANNOTATION))
@@ -625,6 +627,10 @@ mod tests {
         snapshot.live.insert(cm_ref("b"), applied_live(&unchanged));
         let previous = Previous {
             objects: BTreeSet::from([cm_ref("a"), cm_ref("b")]),
+            applied: HashMap::from([
+                (cm_ref("a"), decorated(&old)),
+                (cm_ref("b"), decorated(&unchanged)),
+            ]),
             ..Previous::default()
         };
         let plan = run(
@@ -666,6 +672,8 @@ mod tests {
     fn the_previous_revision_is_last_applied_before_the_annotation() {
         // The annotation says `x` was applied; the revision says `y` was: `y` is ours to remove.
         let mut live = applied_live(&cm("a", json!({"x": "1"})));
+        live["metadata"]["annotations"][LAST_APPLIED_ANNOTATION] =
+            json!(decorated(&cm("a", json!({"x": "1"}))).to_string());
         live["data"]["y"] = json!("2");
         let mut snapshot = cluster();
         snapshot.live.insert(cm_ref("a"), live);
@@ -685,6 +693,27 @@ mod tests {
             panic!("updated")
         };
         assert_eq!(merged["data"], json!({"x": "1"}));
+        assert!(
+            merged["metadata"]["annotations"]
+                .get(LAST_APPLIED_ANNOTATION)
+                .is_none(),
+            "the 0.1 annotation is dropped"
+        );
+        // Without a revision manifest, the annotation is last applied: `x` is removed.
+        let plan = run(
+            vec![cm("a", json!({}))],
+            &snapshot,
+            &Previous::default(),
+            &Options {
+                take_ownership: false,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("updated")
+        };
+        assert_eq!(merged["data"], json!({"y": "2"}));
     }
 
     #[test]
