@@ -1,0 +1,286 @@
+//! The errors of parsing and executing templates. `Display` gives Go's one-line text, exactly
+//! as `text/template` words it (`template: x.yaml:3:12: executing "x.yaml" at <.a.b>: nil
+//! pointer evaluating interface {}.b`); [`Error::helm_message`] gives the text `helm template`
+//! prints for the same failure, reproducing Helm's reformatting of Go's errors.
+
+use crate::fmt::quote;
+pub use crate::parse::ParseError;
+
+/// Why a template set could not be built or a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Parse(ParseError),
+    #[error(transparent)]
+    Exec(Box<ExecError>),
+    /// `include` (or the host) named a template the set does not have.
+    #[error(
+        "template: no template {} associated with template {}",
+        quote(name),
+        quote(root)
+    )]
+    NoTemplate { name: String, root: String },
+    /// `include` nested more than Helm allows for one name.
+    #[error("rendering template has a nested reference name: {name}: unable to execute template")]
+    IncludeRecursion { name: String },
+    /// `tpl` was given text that does not parse.
+    #[error("cannot parse template {}: {error}", quote(text))]
+    TplParse { text: String, error: ParseError },
+    /// The text given to `tpl` failed while executing.
+    #[error("error during tpl function execution for {}: {error}", quote(text))]
+    TplExec { text: String, error: Box<Error> },
+}
+
+/// A runtime error at a node of a template (Go's `ExecError`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecError {
+    /// The template being executed (a file path, a `define`d name, `gotpl` for `tpl`).
+    pub template: String,
+    /// `file:line:column` of the node, as Go computes it (the column counts bytes from 0).
+    pub location: String,
+    /// The node as Go prints it: `.Values.a.b`, `include "x" .`, `{{template "y" .}}`.
+    pub context: String,
+    /// The message, unless a function call failed (then `cause` says why).
+    pub message: String,
+    pub cause: CallCause,
+}
+
+/// A failed function call: `error calling NAME: ...`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallCause {
+    None,
+    /// The function's own error.
+    Func {
+        name: String,
+        message: String,
+    },
+    /// Helm's `required` and `fail`, whose messages Helm shows without the template trace.
+    Warn {
+        name: String,
+        message: String,
+    },
+    /// `include` or `tpl`: the error of the template they ran.
+    Nested {
+        name: String,
+        error: Box<Error>,
+    },
+}
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.go_string(false))
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+const WARN_START: &str = "HELM_ERR_START";
+const WARN_END: &str = "HELM_ERR_END";
+
+impl ExecError {
+    fn head(&self) -> String {
+        if self.location.is_empty() {
+            format!("template: {}: ", self.template)
+        } else {
+            format!(
+                "template: {}: executing {} at <{}>: ",
+                self.location,
+                quote(&self.template),
+                self.context
+            )
+        }
+    }
+
+    /// Go's text; with `markers`, `required`/`fail` messages are wrapped as Helm wraps them.
+    fn go_string(&self, markers: bool) -> String {
+        let mut out = self.head();
+        match &self.cause {
+            CallCause::None => out.push_str(&self.message),
+            CallCause::Func { name, message } => {
+                out.push_str(&format!("error calling {name}: {message}"));
+            }
+            CallCause::Warn { name, message } => {
+                if markers {
+                    out.push_str(&format!(
+                        "error calling {name}: {WARN_START}{message}{WARN_END}"
+                    ));
+                } else {
+                    out.push_str(&format!("error calling {name}: {message}"));
+                }
+            }
+            CallCause::Nested { name, error } => {
+                out.push_str(&format!(
+                    "error calling {name}: {}",
+                    error.go_string(markers)
+                ));
+            }
+        }
+        out
+    }
+
+    fn chain(&self, out: &mut Vec<String>) {
+        let s = self.go_string(true);
+        out.push(s.clone());
+        out.push(s);
+        match &self.cause {
+            CallCause::None => {}
+            CallCause::Func { message, .. } => out.push(message.clone()),
+            CallCause::Warn { message, .. } => out.push(format!("{WARN_START}{message}{WARN_END}")),
+            CallCause::Nested { error, .. } => error.chain(out),
+        }
+    }
+}
+
+impl Error {
+    fn go_string(&self, markers: bool) -> String {
+        match self {
+            Error::Exec(e) => e.go_string(markers),
+            Error::TplExec { text, error } => format!(
+                "error during tpl function execution for {}: {}",
+                quote(text),
+                error.go_string(markers)
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// The error strings of Go's unwrap chain, outermost first (what Helm walks).
+    fn chain(&self, out: &mut Vec<String>) {
+        match self {
+            Error::Exec(e) => e.chain(out),
+            Error::Parse(_) | Error::NoTemplate { .. } => out.push(self.to_string()),
+            Error::IncludeRecursion { .. } => {
+                out.push(self.to_string());
+                out.push("unable to execute template".to_owned());
+            }
+            Error::TplParse { error, .. } => {
+                out.push(self.to_string());
+                out.push(error.to_string());
+            }
+            Error::TplExec { error, .. } => {
+                out.push(self.go_string(true));
+                error.chain(out);
+            }
+        }
+    }
+
+    /// What `helm template` prints after `Error: ` for this failure (Helm's
+    /// `cleanupParseError` and `reformatExecErrorMsg`): `parse error at (x.yaml:3): ...`,
+    /// `execution error at (x.yaml:3:4): MESSAGE` for `required` and `fail`, or the trace of
+    /// template locations, one per line.
+    pub fn helm_message(&self) -> String {
+        match self {
+            Error::Parse(p) => {
+                let s = p.to_string();
+                let tokens: Vec<&str> = s.split(": ").collect();
+                if tokens.len() == 1 {
+                    return format!("parse error in ({}): {s}", p.name);
+                }
+                format!(
+                    "parse error at ({}): {}",
+                    tokens[1],
+                    tokens[tokens.len() - 1]
+                )
+            }
+            Error::Exec(e) => reformat_exec(self, &e.template),
+            other => other.to_string(),
+        }
+    }
+
+    /// The Helm message with the `required`/`fail` text, when that is what failed.
+    pub fn is_required_or_fail(&self) -> bool {
+        self.go_string(true).contains(WARN_START)
+    }
+}
+
+fn reformat_exec(err: &Error, filename: &str) -> String {
+    let s = err.go_string(true);
+    let tokens: Vec<&str> = s.splitn(3, ": ").collect();
+    if tokens.len() != 3 {
+        return format!("execution error in ({filename}): {s}");
+    }
+    let location = tokens[1];
+    if let Some(start) = tokens[2].find(WARN_START) {
+        let rest = &tokens[2][start + WARN_START.len()..];
+        if let Some(end) = rest.rfind(WARN_END) {
+            return format!("execution error at ({location}): {}", &rest[..end]);
+        }
+    }
+    let mut chain = Vec::new();
+    err.chain(&mut chain);
+    let mut traces: Vec<Trace> = Vec::new();
+    for link in &chain {
+        match parse_trace(link) {
+            Some(trace) => {
+                if traces.last() != Some(&trace) {
+                    traces.push(trace);
+                }
+            }
+            None => return s,
+        }
+    }
+    let mut out = String::new();
+    for trace in &traces {
+        if !trace.location.is_empty() {
+            out.push_str(&trace.location);
+            out.push_str("\n  ");
+        }
+        if !trace.function.is_empty() {
+            out.push_str(&trace.function);
+            out.push_str("\n    ");
+        }
+        if !trace.message.is_empty() {
+            out.push_str(&trace.message);
+            out.push('\n');
+        }
+    }
+    out.trim().to_owned()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Trace {
+    location: String,
+    message: String,
+    function: String,
+}
+
+fn parse_trace(s: &str) -> Option<Trace> {
+    let remainder = s.strip_prefix("template: ")?;
+    if remainder.starts_with("no template ") {
+        return Some(Trace {
+            location: String::new(),
+            message: s.to_owned(),
+            function: String::new(),
+        });
+    }
+    if let Some(trace) = parse_executing(remainder) {
+        return Some(trace);
+    }
+    let sep = remainder.rfind(": ")?;
+    let mut message = &remainder[sep + 2..];
+    if let Some(cut) = message.find(" template:") {
+        message = &message[..cut];
+    }
+    Some(Trace {
+        location: remainder[..sep].to_owned(),
+        message: message.to_owned(),
+        function: String::new(),
+    })
+}
+
+fn parse_executing(remainder: &str) -> Option<Trace> {
+    let (template, after) = remainder.split_once(": executing ")?;
+    let after = after.strip_prefix('"')?;
+    let end_quote = after.find('"')?;
+    let function = &after[..end_quote];
+    let after_at = after[end_quote + 1..].strip_prefix(" at <")?;
+    let (location, mut message) = after_at.split_once(">: ")?;
+    if let Some(cut) = message.find(" template:") {
+        message = &message[..cut];
+    }
+    Some(Trace {
+        location: template.to_owned(),
+        message: message.to_owned(),
+        function: format!("executing \"{function}\" at <{location}>:"),
+    })
+}
