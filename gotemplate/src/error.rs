@@ -7,28 +7,51 @@ use crate::fmt::quote;
 pub use crate::parse::ParseError;
 
 /// Why a template set could not be built or a template could not be rendered.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// Errors of templates run by `include` and `tpl` nest (up to the depth limit); printing,
+/// walking and dropping them is iterative, so a deep chain cannot overflow the stack.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
-    #[error(transparent)]
     Parse(ParseError),
-    #[error(transparent)]
     Exec(Box<ExecError>),
-    /// `include` (or the host) named a template the set does not have.
-    #[error(
-        "template: no template {} associated with template {}",
-        quote(name),
-        quote(root)
-    )]
-    NoTemplate { name: String, root: String },
+    /// `include` (or the host) named a template the set does not have:
+    /// `template: no template "x" associated with template "gotpl"`.
+    NoTemplate {
+        name: String,
+        root: String,
+    },
     /// `include` nested more than Helm allows for one name.
-    #[error("rendering template has a nested reference name: {name}: unable to execute template")]
-    IncludeRecursion { name: String },
+    IncludeRecursion {
+        name: String,
+    },
     /// `tpl` was given text that does not parse.
-    #[error("cannot parse template {}: {error}", quote(text))]
-    TplParse { text: String, error: ParseError },
+    TplParse {
+        text: String,
+        error: ParseError,
+    },
     /// The text given to `tpl` failed while executing.
-    #[error("error during tpl function execution for {}: {error}", quote(text))]
-    TplExec { text: String, error: Box<Error> },
+    TplExec {
+        text: String,
+        error: Box<Error>,
+    },
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.go_string(false))
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Drop for Error {
+    fn drop(&mut self) {
+        // Unlink the nested chain first so that dropping it does not recurse.
+        let mut next = self.take_nested();
+        while let Some(mut error) = next {
+            next = error.take_nested();
+        }
+    }
 }
 
 /// A runtime error at a node of a template (Go's `ExecError`).
@@ -109,57 +132,132 @@ impl ExecError {
                 }
             }
             CallCause::Nested { name, error } => {
-                out.push_str(&format!(
-                    "error calling {name}: {}",
-                    error.go_string(markers)
-                ));
+                out.push_str(&format!("error calling {name}: "));
+                error.write_go_string(&mut out, markers);
             }
         }
         out
     }
-
-    fn chain(&self, out: &mut Vec<String>) {
-        let s = self.go_string(true);
-        out.push(s.clone());
-        out.push(s);
-        match &self.cause {
-            CallCause::None => {}
-            CallCause::Func { message, .. } => out.push(message.clone()),
-            CallCause::Warn { message, .. } => out.push(format!("{WARN_START}{message}{WARN_END}")),
-            CallCause::Nested { error, .. } => error.chain(out),
-        }
-    }
 }
 
 impl Error {
-    fn go_string(&self, markers: bool) -> String {
+    /// The error nested in this one (by `include` or `tpl`), taken out.
+    fn take_nested(&mut self) -> Option<Box<Error>> {
+        let placeholder = || {
+            Box::new(Error::IncludeRecursion {
+                name: String::new(),
+            })
+        };
         match self {
-            Error::Exec(e) => e.go_string(markers),
-            Error::TplExec { text, error } => format!(
-                "error during tpl function execution for {}: {}",
-                quote(text),
-                error.go_string(markers)
-            ),
-            other => other.to_string(),
+            Error::Exec(e) => match &mut e.cause {
+                CallCause::Nested { error, .. } => Some(std::mem::replace(error, placeholder())),
+                _ => None,
+            },
+            Error::TplExec { error, .. } => Some(std::mem::replace(error, placeholder())),
+            _ => None,
         }
     }
 
-    /// The error strings of Go's unwrap chain, outermost first (what Helm walks).
-    fn chain(&self, out: &mut Vec<String>) {
+    /// The error nested in this one, if any.
+    fn nested(&self) -> Option<&Error> {
         match self {
-            Error::Exec(e) => e.chain(out),
-            Error::Parse(_) | Error::NoTemplate { .. } => out.push(self.to_string()),
-            Error::IncludeRecursion { .. } => {
-                out.push(self.to_string());
-                out.push("unable to execute template".to_owned());
+            Error::Exec(e) => match &e.cause {
+                CallCause::Nested { error, .. } => Some(error),
+                _ => None,
+            },
+            Error::TplExec { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    fn go_string(&self, markers: bool) -> String {
+        let mut out = String::new();
+        self.write_go_string(&mut out, markers);
+        out
+    }
+
+    /// Go's text, built level by level; with `markers`, `required`/`fail` messages are
+    /// wrapped as Helm wraps them.
+    fn write_go_string(&self, out: &mut String, markers: bool) {
+        let mut current = self;
+        loop {
+            match current {
+                Error::Exec(e) => {
+                    out.push_str(&e.head());
+                    match &e.cause {
+                        CallCause::None => out.push_str(&e.message),
+                        CallCause::Func { name, message } => {
+                            out.push_str(&format!("error calling {name}: {message}"));
+                        }
+                        CallCause::Warn { name, message } => {
+                            if markers {
+                                out.push_str(&format!(
+                                    "error calling {name}: {WARN_START}{message}{WARN_END}"
+                                ));
+                            } else {
+                                out.push_str(&format!("error calling {name}: {message}"));
+                            }
+                        }
+                        CallCause::Nested { name, .. } => {
+                            out.push_str(&format!("error calling {name}: "));
+                        }
+                    }
+                }
+                Error::Parse(p) => out.push_str(&p.to_string()),
+                Error::NoTemplate { name, root } => out.push_str(&format!(
+                    "template: no template {} associated with template {}",
+                    quote(name),
+                    quote(root)
+                )),
+                Error::IncludeRecursion { name } => out.push_str(&format!(
+                    "rendering template has a nested reference name: {name}: unable to execute template"
+                )),
+                Error::TplParse { text, error } => {
+                    out.push_str(&format!("cannot parse template {}: {error}", quote(text)));
+                }
+                Error::TplExec { text, .. } => out.push_str(&format!(
+                    "error during tpl function execution for {}: ",
+                    quote(text)
+                )),
             }
-            Error::TplParse { error, .. } => {
-                out.push(self.to_string());
-                out.push(error.to_string());
+            match current.nested() {
+                Some(next) => current = next,
+                None => return,
             }
-            Error::TplExec { error, .. } => {
-                out.push(self.go_string(true));
-                error.chain(out);
+        }
+    }
+
+    /// Calls `visit` with the error string of each link of Go's unwrap chain, outermost
+    /// first (what Helm walks), until it returns false. Each link's text includes the links
+    /// below it, so they are built one at a time.
+    fn visit_chain(&self, mut visit: impl FnMut(&str) -> bool) {
+        let mut current = self;
+        loop {
+            let go_on = match current {
+                Error::Exec(e) => {
+                    let s = current.go_string(true);
+                    visit(&s)
+                        && visit(&s)
+                        && match &e.cause {
+                            CallCause::Func { message, .. } => visit(message),
+                            CallCause::Warn { message, .. } => {
+                                visit(&format!("{WARN_START}{message}{WARN_END}"))
+                            }
+                            CallCause::None | CallCause::Nested { .. } => true,
+                        }
+                }
+                Error::IncludeRecursion { .. } => {
+                    visit(&current.to_string()) && visit("unable to execute template")
+                }
+                Error::TplParse { error, .. } => {
+                    visit(&current.to_string()) && visit(&error.to_string())
+                }
+                Error::TplExec { .. } => visit(&current.go_string(true)),
+                Error::Parse(_) | Error::NoTemplate { .. } => visit(&current.to_string()),
+            };
+            match current.nested() {
+                Some(next) if go_on => current = next,
+                _ => return,
             }
         }
     }
@@ -206,18 +304,22 @@ fn reformat_exec(err: &Error, filename: &str) -> String {
             return format!("execution error at ({location}): {}", &rest[..end]);
         }
     }
-    let mut chain = Vec::new();
-    err.chain(&mut chain);
     let mut traces: Vec<Trace> = Vec::new();
-    for link in &chain {
-        match parse_trace(link) {
-            Some(trace) => {
-                if traces.last() != Some(&trace) {
-                    traces.push(trace);
-                }
+    let mut parsed = true;
+    err.visit_chain(|link| match parse_trace(link) {
+        Some(trace) => {
+            if traces.last() != Some(&trace) {
+                traces.push(trace);
             }
-            None => return s,
+            true
         }
+        None => {
+            parsed = false;
+            false
+        }
+    });
+    if !parsed {
+        return s;
     }
     let mut out = String::new();
     for trace in &traces {

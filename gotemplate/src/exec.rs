@@ -1393,3 +1393,7 @@ fn func_failure(_name: &str, e: FuncError) -> CallFailure {
 pub(crate) fn truth(v: &V<'_>) -> bool {
     v.value.truth()
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;
