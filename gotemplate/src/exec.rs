@@ -191,9 +191,19 @@ fn branch_string(tree: &Tree, branch: &Branch, keyword: &str) -> String {
 }
 
 struct Var {
-    name: Arc<str>,
+    /// `None` is `$`, which every frame has (no allocation per template call).
+    name: Option<Arc<str>>,
     value: Value,
     iface: bool,
+}
+
+impl Var {
+    fn is(&self, name: &str) -> bool {
+        match &self.name {
+            Some(n) => **n == *name,
+            None => name == "$",
+        }
+    }
 }
 
 /// The state of one top-level execution (Go's `state`, shared by the templates it calls).
@@ -275,7 +285,7 @@ impl<'s> Exec<'s> {
         let base = self.vars.len();
         let saved_base = std::mem::replace(&mut self.frame_base, base);
         self.vars.push(Var {
-            name: Arc::from("$"),
+            name: None,
             value: data.value.clone(),
             iface: data.iface,
         });
@@ -340,7 +350,7 @@ impl<'s> Exec<'s> {
 
     fn push_var(&mut self, name: &Arc<str>, v: &V<'_>) {
         self.vars.push(Var {
-            name: name.clone(),
+            name: Some(name.clone()),
             value: (*v.value).clone(),
             iface: v.iface,
         });
@@ -348,7 +358,7 @@ impl<'s> Exec<'s> {
 
     fn set_var(&mut self, cx: &Ctx<'_>, name: &str, v: &V<'_>) -> R<()> {
         for var in self.vars[self.frame_base..].iter_mut().rev() {
-            if &*var.name == name {
+            if var.is(name) {
                 var.value = (*v.value).clone();
                 var.iface = v.iface;
                 return Ok(());
@@ -366,7 +376,7 @@ impl<'s> Exec<'s> {
 
     fn var_value(&self, cx: &Ctx<'_>, name: &str) -> R<V<'static>> {
         for var in self.vars[self.frame_base..].iter().rev() {
-            if &*var.name == name {
+            if var.is(name) {
                 return Ok(V {
                     value: Cow::Owned(var.value.clone()),
                     iface: var.iface,
@@ -1256,20 +1266,19 @@ impl<'s> Exec<'s> {
         e: EngineFn,
         argv: Vec<V<'d>>,
     ) -> Result<V<'d>, CallFailure> {
-        let mut values = argv.into_iter().map(V::into_value);
-        let first = values.next().unwrap_or_default();
-        let second = values.next().unwrap_or_default();
+        let first = argv.first().map(|v| &*v.value).unwrap_or(&NIL);
+        let second = argv.get(1).map(|v| &*v.value).unwrap_or(&NIL);
         let text = first.as_str().unwrap_or_default();
         match e {
-            EngineFn::Required => match crate::funcmap::required(text, &second) {
+            EngineFn::Required => match crate::funcmap::required(text, second) {
                 Ok(v) => Ok(V::own(v)),
                 Err(_) if self.options().lint_mode => Ok(V::own(Value::string(""))),
                 Err(m) => Err(CallFailure::Warn(m)),
             },
             EngineFn::Include => self
-                .include(cx, text, &second)
+                .include(cx, text, second)
                 .map(|s| V::own(Value::from(s))),
-            EngineFn::Tpl => self.tpl(cx, text, &second).map(|s| V::own(Value::from(s))),
+            EngineFn::Tpl => self.tpl(cx, text, second).map(|s| V::own(Value::from(s))),
         }
     }
 
@@ -1284,7 +1293,12 @@ impl<'s> Exec<'s> {
         }
         self.check_depth(cx)?;
         self.step(cx).map_err(CallFailure::Stop)?;
-        *self.includes.entry(name.to_owned()).or_insert(0) += 1;
+        match self.includes.get_mut(name) {
+            Some(c) => *c += 1,
+            None => {
+                self.includes.insert(name.to_owned(), 1);
+            }
+        }
         let result = self.execute_named(name, data_dot(data));
         if let Some(c) = self.includes.get_mut(name) {
             *c -= 1;
