@@ -659,7 +659,20 @@ impl<'s> Exec<'s> {
 
     // Evaluation.
 
+    /// Every nesting level of a template (parentheses, `if`, `with`, `range`) evaluates a
+    /// pipeline, so checking the stack here bounds what any one level can use.
     fn eval_pipeline<'t: 'd, 'd>(
+        &mut self,
+        cx: &Ctx<'t>,
+        dot: Dot<'d>,
+        pipe: &'t Pipe,
+    ) -> R<V<'d>> {
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.eval_pipeline_inner(cx, dot, pipe)
+        })
+    }
+
+    fn eval_pipeline_inner<'t: 'd, 'd>(
         &mut self,
         cx: &Ctx<'t>,
         dot: Dot<'d>,
@@ -1367,10 +1380,12 @@ fn data_dot(data: &Value) -> Dot<'_> {
     }
 }
 
-/// Red zone and segment size for growing the stack at each template call: one template's
-/// own nesting is bounded by the parser, so this much stack always covers it.
-const RED_ZONE: usize = 512 * 1024;
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+/// Red zone and segment size for growing the stack: checked at each template call and each
+/// pipeline, between which a debug build uses a few KiB, so 128 KiB always covers the gap.
+/// Deep recursion costs heap (about 10 KiB per template level in debug builds, a few KiB
+/// optimised), never the caller's stack.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 
 enum Callee {
     Builtin(Builtin),

@@ -686,6 +686,34 @@ fn deep_recursion_runs_on_a_small_thread() {
 }
 
 #[test]
+fn deep_nesting_within_one_template_runs_on_a_small_thread() {
+    let depth = crate::parse::MAX_PARSE_DEPTH - 2;
+    let parens = format!(
+        "{{{{ {}1{} }}}}",
+        "print (".repeat(depth),
+        ")".repeat(depth)
+    );
+    let ifs = format!(
+        "{}x{}",
+        "{{ if 1 }}".repeat(depth),
+        "{{ end }}".repeat(depth)
+    );
+    let ranges = format!(
+        "{}x{}",
+        "{{ range 1 }}".repeat(depth),
+        "{{ end }}".repeat(depth)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(128 * 1024)
+        .spawn(move || [run(&parens, ""), run(&ifs, ""), run(&ranges, "")])
+        .expect("spawn");
+    let [parens, ifs, ranges] = handle.join().expect("no stack overflow");
+    assert_eq!(parens, Ok("1".into()));
+    assert_eq!(ifs, Ok("x".into()));
+    assert_eq!(ranges, Ok("x".into()));
+}
+
+#[test]
 fn one_set_executes_on_many_threads() {
     let set = Arc::new(
         set_with(

@@ -183,7 +183,16 @@ impl FuncMap {
     pub fn helm() -> FuncMap {
         let mut map = FuncMap::builtins();
         map.extend(crate::sprig::functions());
+        // Helm removes Sprig's access to the environment.
+        map.remove("env");
+        map.remove("expandenv");
         map.extend(crate::encoding::functions());
+        // Without --enable-dns, Helm answers every DNS lookup with "".
+        map.insert(FuncDef {
+            name: "getHostByName",
+            sig: Sig::fixed(&[Param::String]),
+            func: |_| Ok(Value::string("")),
+        });
         map.set("include", Entry::Engine(EngineFn::Include));
         map.set("tpl", Entry::Engine(EngineFn::Tpl));
         map.set("required", Entry::Engine(EngineFn::Required));

@@ -433,14 +433,18 @@ impl<'s> Parser<'s, '_> {
         Ok(token)
     }
 
-    fn enter(&mut self) -> Result<()> {
+    /// Runs `f` one nesting level deeper: bounded, and on a stack grown on the heap when the
+    /// thread's runs low (the parser recurses per level).
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.depth >= MAX_PARSE_DEPTH {
             return Err(self.error(format!(
                 "max expression depth exceeded (more than {MAX_PARSE_DEPTH} nested parentheses and blocks)"
             )));
         }
         self.depth += 1;
-        Ok(())
+        let result = stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self));
+        self.depth -= 1;
+        result
     }
 
     /// Go's `Tree.add`: a second non-empty definition of a name in one text is an error.
@@ -593,12 +597,12 @@ impl<'s> Parser<'s, '_> {
     }
 
     fn parse_control(&mut self, context: &str) -> Result<Branch> {
-        self.enter()?;
-        let vars = self.vars.len();
-        let result = self.parse_control_inner(context);
-        self.vars.truncate(vars);
-        self.depth -= 1;
-        result
+        self.nested(|p| {
+            let vars = p.vars.len();
+            let result = p.parse_control_inner(context);
+            p.vars.truncate(vars);
+            result
+        })
     }
 
     fn parse_control_inner(&mut self, context: &str) -> Result<Branch> {
@@ -655,14 +659,14 @@ impl<'s> Parser<'s, '_> {
         let token = self.next_non_space();
         let name = self.template_name(&token, CONTEXT)?;
         let pipe = self.pipeline(CONTEXT, ItemType::RightDelim)?;
-        self.enter()?;
-        let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
-        let saved_range = std::mem::replace(&mut self.range_depth, 0);
-        let result = self.item_list();
-        self.vars = saved_vars;
-        self.range_depth = saved_range;
-        self.depth -= 1;
-        let (list, end) = result?;
+        let (list, end) = self.nested(|p| {
+            let saved_vars = std::mem::replace(&mut p.vars, vec!["$".into()]);
+            let saved_range = std::mem::replace(&mut p.range_depth, 0);
+            let result = p.item_list();
+            p.vars = saved_vars;
+            p.range_depth = saved_range;
+            result
+        })?;
         if !matches!(end, End::End) {
             return Err(self.error(format!("unexpected {} in {CONTEXT}", end_string(&end))));
         }
@@ -921,10 +925,9 @@ impl<'s> Parser<'s, '_> {
                 Operand::Number(Box::new(number))
             }
             ItemType::LeftParen => {
-                self.enter()?;
-                let pipe = self.pipeline("parenthesized pipeline", ItemType::RightParen);
-                self.depth -= 1;
-                Operand::Pipe(Box::new(pipe?))
+                let pipe =
+                    self.nested(|p| p.pipeline("parenthesized pipeline", ItemType::RightParen))?;
+                Operand::Pipe(Box::new(pipe))
             }
             ItemType::String | ItemType::RawString => {
                 let value = unquote(&token.val).map_err(|m| self.error(m))?;
