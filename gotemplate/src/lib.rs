@@ -27,6 +27,10 @@
 //! assert_eq!(out, "name: web-app\nmissing: \n");
 //! ```
 
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod builtins;
 pub mod encoding;
 mod error;
