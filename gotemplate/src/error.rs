@@ -9,8 +9,8 @@ pub use crate::parse::ParseError;
 /// Why a template set could not be built or a template could not be rendered.
 ///
 /// Errors of templates run by `include` and `tpl` nest (up to the depth limit); printing,
-/// walking and dropping them is iterative, so a deep chain cannot overflow the stack.
-#[derive(Debug, Clone, PartialEq)]
+/// comparing, walking and dropping them is iterative, so a deep chain cannot overflow the
+/// stack (hence no derived `Debug`, `PartialEq` or `Clone`).
 pub enum Error {
     Parse(ParseError),
     Exec(Box<ExecError>),
@@ -42,6 +42,20 @@ impl std::fmt::Display for Error {
     }
 }
 
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Error({:?})", self.go_string(true))
+    }
+}
+
+/// Errors are equal when Go would print them alike (markers included).
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.go_string(true) == other.go_string(true)
+    }
+}
+
 impl std::error::Error for Error {}
 
 impl Drop for Error {
@@ -55,7 +69,7 @@ impl Drop for Error {
 }
 
 /// A runtime error at a node of a template (Go's `ExecError`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct ExecError {
     /// The template being executed (a file path, a `define`d name, `gotpl` for `tpl`).
     pub template: String,
@@ -69,7 +83,7 @@ pub struct ExecError {
 }
 
 /// A failed function call: `error calling NAME: ...`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum CallCause {
     None,
     /// The function's own error.

@@ -714,6 +714,36 @@ fn deep_nesting_within_one_template_runs_on_a_small_thread() {
 }
 
 #[test]
+fn deep_error_chains_print_compare_and_drop_on_a_small_thread() {
+    let handle = std::thread::Builder::new()
+        .stack_size(128 * 1024)
+        .spawn(|| {
+            let set = set_with(
+                "{{ define \"r\" }}{{ include \"r\" . }}{{ end }}{{ include \"r\" . }}",
+                Options::default(),
+            )
+            .expect("parses");
+            let err = set
+                .execute("t", &data(""), &FixedEnv)
+                .expect_err("recursion");
+            let debug = format!("{err:?}");
+            let helm = err.helm_message();
+            let again = set
+                .execute("t", &data(""), &FixedEnv)
+                .expect_err("recursion");
+            (debug.len(), helm, err == again)
+        })
+        .expect("spawn");
+    let (debug_len, helm, equal) = handle.join().expect("no stack overflow");
+    assert!(debug_len > 70_000, "{debug_len}");
+    assert!(equal);
+    // Helm prints Go's raw chain for this one, ending with its own message.
+    assert!(helm.starts_with("template: t:1:46: executing \"t\" at <include \"r\" .>: error calling include: template: t:1:20: executing \"r\""));
+    assert!(helm.ends_with("error calling include: rendering template has a nested reference name: r: unable to execute template"));
+    assert_eq!(helm.matches("error calling include").count(), 1002);
+}
+
+#[test]
 fn one_set_executes_on_many_threads() {
     let set = Arc::new(
         set_with(
