@@ -738,7 +738,7 @@ fn deep_error_chains_print_compare_and_drop_on_a_small_thread() {
     assert!(debug_len > 70_000, "{debug_len}");
     assert!(equal);
     // Helm prints Go's raw chain for this one, ending with its own message.
-    assert!(helm.starts_with("template: t:1:46: executing \"t\" at <include \"r\" .>: error calling include: template: t:1:20: executing \"r\""));
+    assert!(helm.starts_with("template: t:1:47: executing \"t\" at <include \"r\" .>: error calling include: template: t:1:19: executing \"r\""), "{}", &helm[..200]);
     assert!(helm.ends_with("error calling include: rendering template has a nested reference name: r: unable to execute template"));
     assert_eq!(helm.matches("error calling include").count(), 1002);
 }
