@@ -286,6 +286,13 @@ fn eq(arg1: &V<'_>, rest: &[V<'_>]) -> Result<bool> {
                             crate::fmt::sprintf("%s", std::slice::from_ref(b)),
                             b.type_name()
                         ));
+                    } else if let (Value::Object(x), Value::Object(y)) = (a, b) {
+                        // Go compares pointers by address, structs by fields.
+                        if x.kind() == "ptr" {
+                            std::sync::Arc::ptr_eq(x, y)
+                        } else {
+                            a == b
+                        }
                     } else {
                         a == b
                     }
@@ -385,13 +392,8 @@ pub(crate) fn js_escape(s: &str) -> String {
                 out.push(HEX[usize::from(b & 0xF)] as char);
             }
             c if c.is_ascii() => out.push(c),
-            c => {
-                if crate::fmt::quote(&c.to_string()).chars().count() == 3 {
-                    out.push(c);
-                } else {
-                    out.push_str(&format!("\\u{:04X}", c as u32));
-                }
-            }
+            c if crate::fmt::is_print(c) => out.push(c),
+            c => out.push_str(&format!("\\u{:04X}", c as u32)),
         }
     }
     out

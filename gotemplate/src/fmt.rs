@@ -61,7 +61,7 @@ pub(crate) fn unicode_sharp(c: char) -> String {
 
 /// Go's `unicode.IsPrint` (letters, marks, numbers, punctuation, symbols and the ASCII space),
 /// approximated by Rust's classes: control, format, separator and unassigned are not printable.
-fn is_print(c: char) -> bool {
+pub(crate) fn is_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
