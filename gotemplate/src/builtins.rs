@@ -24,7 +24,8 @@ pub(crate) fn call<'d>(builtin: Builtin, args: &[V<'d>], call_name: &str) -> Res
         Builtin::Printf => {
             let all = values(args);
             let format = all.first().and_then(Value::as_str).unwrap_or_default();
-            Ok(V::own(Value::from(crate::fmt::sprintf(format, &all[1..]))))
+            let rest = all.get(1..).unwrap_or_default();
+            Ok(V::own(Value::from(crate::fmt::sprintf(format, rest))))
         }
         Builtin::Html => Ok(V::own(Value::from(html_escape(&eval_args(args))))),
         Builtin::Js => Ok(V::own(Value::from(js_escape(&eval_args(args))))),
@@ -40,7 +41,7 @@ pub(crate) fn call<'d>(builtin: Builtin, args: &[V<'d>], call_name: &str) -> Res
             ))
         }
         Builtin::Eq => eq(&arg(0), &args[1.min(args.len())..]).map(bool_v),
-        Builtin::Ne => eq(&arg(0), &args[1..]).map(|b| bool_v(!b)),
+        Builtin::Ne => eq(&arg(0), &args[1.min(args.len())..]).map(|b| bool_v(!b)),
         Builtin::Lt => lt(&arg(0), &arg(1)).map(bool_v),
         Builtin::Le => le(&arg(0), &arg(1)).map(bool_v),
         Builtin::Gt => le(&arg(0), &arg(1)).map(|b| bool_v(!b)),

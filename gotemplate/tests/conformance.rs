@@ -18,7 +18,7 @@
 //! Successful cases run through one `helm template` process: each case is a partial
 //! (`templates/_NAME.tpl`) included by a wrapper that base64-encodes its exact output, so that
 //! Helm's YAML handling cannot touch it; the data is `dict "Values" <the case's values>`.
-//! Error cases run one `helm template` each (there are few).
+//! Error cases run one `helm template` each, a few at a time.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -292,19 +292,15 @@ fn error_cases_fail_exactly_as_helm_fails() {
     assert!(!cases.is_empty(), "no error cases");
     let helm = helm();
     let mut failures = Vec::new();
-    // Two helm processes at a time.
+    // A few helm processes at a time (each mostly waits on its own start-up).
     let results: Vec<(String, String)> = std::thread::scope(|scope| {
-        let halves: Vec<&[Case]> = {
-            let mid = cases.len().div_ceil(2);
-            vec![&cases[..mid], &cases[mid..]]
-        };
-        let handles: Vec<_> = halves
-            .into_iter()
-            .map(|chunk| {
+        let chunk = cases.len().div_ceil(4).max(1);
+        let handles: Vec<_> = cases
+            .chunks(chunk)
+            .map(|part| {
                 let helm = &helm;
                 scope.spawn(move || {
-                    chunk
-                        .iter()
+                    part.iter()
                         .map(|c| (c.name.clone(), helm_error(helm, c)))
                         .collect::<Vec<_>>()
                 })
