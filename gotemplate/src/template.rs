@@ -105,6 +105,22 @@ impl TemplateSet {
         Ok(())
     }
 
+    /// Parses a chart's templates (and its subcharts') as Helm does: in Helm's order (see
+    /// [`helm_parse_order`]), stopping at the first text that does not parse, whose error is
+    /// then the one Helm reports.
+    pub fn parse_all<N, T>(&mut self, files: impl IntoIterator<Item = (N, T)>) -> Result<(), Error>
+    where
+        N: AsRef<str>,
+        T: AsRef<str>,
+    {
+        let mut files: Vec<(N, T)> = files.into_iter().collect();
+        files.sort_by(|(a, _), (b, _)| helm_order(a.as_ref(), b.as_ref()));
+        for (name, text) in &files {
+            self.parse(name.as_ref(), text.as_ref())?;
+        }
+        Ok(())
+    }
+
     /// Executes the template `name` with `data` as `.` and `$`, returning exactly what Go
     /// writes (missing values print `<no value>`).
     pub fn execute(&self, name: &str, data: &Value, env: &dyn Env) -> Result<String, Error> {
@@ -165,11 +181,12 @@ pub fn strip_no_value(text: String) -> String {
 /// lexicographic order. Definitions parsed later win, so a parent's `define` overrides a
 /// subchart's.
 pub fn helm_parse_order<S: AsRef<str>>(paths: &mut [S]) {
-    paths.sort_by(|a, b| {
-        let (a, b) = (a.as_ref(), b.as_ref());
-        let (da, db) = (a.matches('/').count(), b.matches('/').count());
-        db.cmp(&da).then_with(|| b.cmp(a))
-    });
+    paths.sort_by(|a, b| helm_order(a.as_ref(), b.as_ref()));
+}
+
+fn helm_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (da, db) = (a.matches('/').count(), b.matches('/').count());
+    db.cmp(&da).then_with(|| b.cmp(a))
 }
 
 #[cfg(test)]
@@ -195,6 +212,35 @@ mod tests {
                 "c/templates/a.yaml",
                 "c/templates/_helpers.tpl",
             ]
+        );
+    }
+
+    #[test]
+    fn parse_all_uses_helm_order_and_stops_at_the_first_bad_text() {
+        let mut set = TemplateSet::new(FuncMap::builtins());
+        set.parse_all([
+            ("c/templates/_a.tpl", "{{ define \"x\" }}parent{{ end }}"),
+            (
+                "c/charts/s/templates/_b.tpl",
+                "{{ define \"x\" }}sub{{ end }}",
+            ),
+            ("c/templates/use.yaml", "{{ template \"x\" }}"),
+        ])
+        .expect("parses");
+        let out = set.execute("c/templates/use.yaml", &Value::Nil, &crate::func::FixedEnv);
+        assert_eq!(out, Ok("parent".to_owned()));
+
+        let mut set = TemplateSet::new(FuncMap::builtins());
+        let err = set
+            .parse_all([
+                ("c/templates/a.yaml", "{{ .a }"),
+                ("c/templates/b.yaml", "{{ end }}"),
+            ])
+            .expect_err("both are bad");
+        // b.yaml comes first in Helm's order (reverse names at equal depth).
+        assert_eq!(
+            err.to_string(),
+            "template: c/templates/b.yaml:1: unexpected {{end}}"
         );
     }
 
