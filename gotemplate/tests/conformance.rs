@@ -15,10 +15,15 @@
 //! error must read as Helm prints it. `define` names are global across all cases (Helm parses
 //! them into one chart): give them a prefix of the case's name.
 //!
-//! Successful cases run through one `helm template` process: each case is a partial
-//! (`templates/_NAME.tpl`) included by a wrapper that base64-encodes its exact output, so that
-//! Helm's YAML handling cannot touch it; the data is `dict "Values" <the case's values>`.
-//! Error cases run one `helm template` each, a few at a time.
+//! An error case also records what helm printed, in a `--- helm` section before the
+//! template, written by `KCHART_BLESS=1 cargo test -p kchart-gotemplate --test conformance`
+//! (one `helm template` per error case; review the diff). Without `KCHART_BLESS`, our
+//! message is compared with the recorded one, and a case without a record fails.
+//!
+//! Successful cases run through one `helm template` process on every run: each case is a
+//! partial (`templates/_NAME.tpl`) included by a wrapper that base64-encodes its exact output,
+//! so that Helm's YAML handling cannot touch it; the data is `dict "Values" <the case's
+//! values>`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +35,10 @@ use kchart_gotemplate::{FuncMap, Map, TemplateSet, Value, helm_parse_order};
 
 struct Case {
     name: String,
+    path: PathBuf,
     values: String,
+    /// What helm printed for an error case, as recorded.
+    helm: Option<String>,
     template: String,
 }
 
@@ -50,14 +58,21 @@ fn cases_in(dir: &Path) -> Vec<Case> {
             .and_then(|s| s.to_str())
             .expect("case name")
             .to_owned();
-        cases.push(parse_case(&name, &text));
+        cases.push(parse_case(&name, &path, &text));
     }
     cases
 }
 
-fn parse_case(name: &str, text: &str) -> Case {
+fn parse_case(name: &str, path: &Path, text: &str) -> Case {
     let Some((head, template)) = text.split_once("--- template\n") else {
         panic!("case {name}: no `--- template` line");
+    };
+    let (head, helm) = match head.split_once("--- helm\n") {
+        Some((head, helm)) => (
+            head,
+            Some(helm.strip_suffix('\n').unwrap_or(helm).to_owned()),
+        ),
+        None => (head, None),
     };
     let values = head
         .split_once("--- values\n")
@@ -70,9 +85,27 @@ fn parse_case(name: &str, text: &str) -> Case {
     );
     Case {
         name: name.to_owned(),
+        path: path.to_owned(),
         values,
+        helm,
         template: template.to_owned(),
     }
+}
+
+/// Writes a case back with helm's message recorded.
+fn record(case: &Case, message: &str) {
+    let mut text = String::new();
+    if !case.values.is_empty() {
+        text.push_str("--- values\n");
+        text.push_str(&case.values);
+    }
+    text.push_str("--- helm\n");
+    text.push_str(message);
+    text.push('\n');
+    text.push_str("--- template\n");
+    text.push_str(&case.template);
+    std::fs::write(&case.path, text)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", case.path.display()));
 }
 
 /// A values file as Helm reads it: YAML through JSON, so every number is a float64.
@@ -290,40 +323,22 @@ fn helm_error(helm: &Path, case: &Case) -> String {
 fn error_cases_fail_exactly_as_helm_fails() {
     let cases = cases_in(&conformance_dir().join("errors"));
     assert!(!cases.is_empty(), "no error cases");
-    let helm = helm();
+    if std::env::var_os("KCHART_BLESS").is_some() {
+        bless(&cases);
+        return;
+    }
     let mut failures = Vec::new();
-    // A few helm processes at a time (each mostly waits on its own start-up).
-    let results: Vec<(String, String)> = std::thread::scope(|scope| {
-        let chunk = cases.len().div_ceil(4).max(1);
-        let handles: Vec<_> = cases
-            .chunks(chunk)
-            .map(|part| {
-                let helm = &helm;
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|c| (c.name.clone(), helm_error(helm, c)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("helm thread"))
-            .collect()
-    });
-    let expected: BTreeMap<String, String> = results.into_iter().collect();
     for case in &cases {
-        let name = format!("conf/templates/{}.yaml", case.name);
-        let mut set = TemplateSet::new(FuncMap::helm());
-        let ours = match set.parse(&name, &case.template) {
-            Err(e) => e.helm_message(),
-            Ok(()) => match set.render(&name, &data_with_values(values_of(case)), &FixedEnv) {
-                Err(e) => e.helm_message(),
-                Ok(out) => format!("(rendered) {out:?}"),
-            },
+        let Some(theirs) = &case.helm else {
+            failures.push(format!(
+                "case {}: no recorded helm message (KCHART_BLESS=1 records it)",
+                case.name
+            ));
+            continue;
         };
-        let theirs = &expected[&case.name];
-        if ours != *theirs {
+        let ours = our_error(case);
+        // Helm's message is compared as printed, without the spaces ending its last line.
+        if ours.trim_end() != theirs {
             failures.push(format!(
                 "case {}:\n  ours: {ours}\n  helm: {theirs}",
                 case.name
@@ -337,4 +352,49 @@ fn error_cases_fail_exactly_as_helm_fails() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+fn our_error(case: &Case) -> String {
+    let name = format!("conf/templates/{}.yaml", case.name);
+    let mut set = TemplateSet::new(FuncMap::helm());
+    match set.parse(&name, &case.template) {
+        Err(e) => e.helm_message(),
+        Ok(()) => match set.render(&name, &data_with_values(values_of(case)), &FixedEnv) {
+            Err(e) => e.helm_message(),
+            Ok(out) => format!("(rendered) {out:?}"),
+        },
+    }
+}
+
+/// Runs helm on every error case (a few at a time) and records its messages.
+fn bless(cases: &[Case]) {
+    let helm = helm();
+    let results: Vec<(usize, String)> = std::thread::scope(|scope| {
+        let chunk = cases.len().div_ceil(4).max(1);
+        let handles: Vec<_> = cases
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                let helm = &helm;
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, c)| (n * chunk + i, helm_error(helm, c)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("helm thread"))
+            .collect()
+    });
+    for (i, message) in results {
+        assert!(
+            !message.starts_with("(rendered)"),
+            "case {}: helm rendered it, but it is an error case: {message}",
+            cases[i].name
+        );
+        record(&cases[i], &message);
+    }
 }
