@@ -388,11 +388,15 @@ impl<'s> Exec<'s> {
 
     // Walking.
 
+    /// Every nested `if`, `with` and `range` body is a list: checking the stack here (and in
+    /// [`Exec::eval_pipeline`], for parentheses) runs each nesting level on enough stack.
     fn walk_list<'t: 'd, 'd>(&mut self, cx: &Ctx<'t>, dot: Dot<'d>, list: &'t List) -> R<()> {
-        for node in &list.nodes {
-            self.walk(cx, dot, node)?;
-        }
-        Ok(())
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            for node in &list.nodes {
+                self.walk(cx, dot, node)?;
+            }
+            Ok(())
+        })
     }
 
     fn walk<'t: 'd, 'd>(&mut self, cx: &Ctx<'t>, dot: Dot<'d>, node: &'t Node) -> R<()> {
@@ -659,8 +663,7 @@ impl<'s> Exec<'s> {
 
     // Evaluation.
 
-    /// Every nesting level of a template (parentheses, `if`, `with`, `range`) evaluates a
-    /// pipeline, so checking the stack here bounds what any one level can use.
+    /// Parenthesised pipelines nest through here: the stack is checked at each level.
     fn eval_pipeline<'t: 'd, 'd>(
         &mut self,
         cx: &Ctx<'t>,
@@ -1380,7 +1383,7 @@ fn data_dot(data: &Value) -> Dot<'_> {
     }
 }
 
-/// Red zone and segment size for growing the stack: checked at each template call and each
+/// Red zone and segment size for growing the stack: checked at each template call, list and
 /// pipeline, between which a debug build uses a few KiB, so 128 KiB always covers the gap.
 /// Deep recursion costs heap (about 10 KiB per template level in debug builds, a few KiB
 /// optimised), never the caller's stack.

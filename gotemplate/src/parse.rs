@@ -11,9 +11,11 @@ use crate::funcmap::{FuncId, FuncMap};
 use crate::lex::{Item, ItemType, Lexer};
 use crate::value::Value;
 
-/// Deepest nesting of parenthesised pipelines and control structures in one text. Go allows
-/// 10000 parentheses; the parser and the executor recurse per level, so we stop far earlier.
-pub(crate) const MAX_PARSE_DEPTH: usize = 200;
+/// Deepest nesting of parenthesised pipelines and control structures (each `{{else if}}`
+/// counts as one more) in one text. Go allows 10000 parentheses and any nesting of blocks;
+/// the parser and the executor recurse per level (on a stack grown on the heap), so a bound
+/// well above what charts write keeps hostile texts cheap.
+pub(crate) const MAX_PARSE_DEPTH: usize = 1000;
 
 /// Most commands in one pipeline (Go: 100000).
 const MAX_PIPELINE_CMDS: usize = 100_000;
@@ -69,6 +71,25 @@ impl Tree {
 #[derive(Debug, Default)]
 pub(crate) struct List {
     pub nodes: Vec<Node>,
+}
+
+/// Trees nest as deep as the parser allows; dropping (and printing) them recurses per level,
+/// so each level checks the stack as the parser and the executor do.
+const DROP_RED_ZONE: usize = 32 * 1024;
+const DROP_SEGMENT: usize = 1024 * 1024;
+
+impl Drop for List {
+    fn drop(&mut self) {
+        let nodes = std::mem::take(&mut self.nodes);
+        stacker::maybe_grow(DROP_RED_ZONE, DROP_SEGMENT, || drop(nodes));
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        let cmds = std::mem::take(&mut self.cmds);
+        stacker::maybe_grow(DROP_RED_ZONE, DROP_SEGMENT, || drop(cmds));
+    }
 }
 
 #[derive(Debug)]
@@ -198,6 +219,12 @@ pub(crate) struct Number {
 
 impl fmt::Display for Pipe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        stacker::maybe_grow(DROP_RED_ZONE, DROP_SEGMENT, || self.write(f))
+    }
+}
+
+impl Pipe {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.decl.is_empty() {
             for (i, v) in self.decl.iter().enumerate() {
                 if i > 0 {

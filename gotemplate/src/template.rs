@@ -67,11 +67,22 @@ impl Default for Options {
 /// `{{define}}`/`{{block}}` is global; a later definition replaces an earlier one of the same
 /// name, unless it is empty (only spaces and comments). Parse the texts in Helm's order (see
 /// [`helm_parse_order`]) to get Helm's overrides. Cheap to share: `Send + Sync`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TemplateSet {
     funcs: FuncMap,
     trees: HashMap<String, Arc<Tree>>,
     options: Options,
+}
+
+impl std::fmt::Debug for TemplateSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.names().collect();
+        names.sort_unstable();
+        f.debug_struct("TemplateSet")
+            .field("templates", &names)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Go's `associate`: whether a newly parsed tree replaces an existing one of its name.
