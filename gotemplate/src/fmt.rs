@@ -318,7 +318,14 @@ impl Printer {
     }
 
     /// An operand or an element of one (Go's `printValue`); nil elements print `<nil>`.
+    /// Nested lists and maps recurse, on a grown stack when deep.
     fn print_value(&mut self, value: &Value, verb: char, depth: usize) {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            self.print_value_inner(value, verb, depth);
+        });
+    }
+
+    fn print_value_inner(&mut self, value: &Value, verb: char, depth: usize) {
         match value {
             Value::Nil => {
                 if depth == 0 {
