@@ -991,25 +991,22 @@ pub(crate) fn unquote(quoted: &str) -> Result<String, String> {
     let Some(body) = quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
         return Err(SYNTAX.into());
     };
-    let mut out = String::with_capacity(body.len());
+    // `\x` and octal escapes are bytes: consecutive ones may spell a UTF-8 character. Bytes
+    // that do not form valid UTF-8 become U+FFFD (Go strings may hold them; ours cannot).
+    let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let mut rest = body;
     while !rest.is_empty() {
         let (c, tail) = unquote_char(rest, b'"').map_err(|()| SYNTAX.to_owned())?;
         match c {
-            Unquoted::Char(c) => out.push(c),
-            Unquoted::Byte(b) => {
-                // A `\xNN` byte; Go strings may hold invalid UTF-8, ours are valid, so a lone
-                // high byte becomes U+FFFD as Go prints it.
-                if b < 0x80 {
-                    out.push(b as char);
-                } else {
-                    out.push('\u{fffd}');
-                }
+            Unquoted::Char(c) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
+            Unquoted::Byte(b) => out.push(b),
         }
         rest = tail;
     }
-    Ok(out)
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 enum Unquoted {
