@@ -268,3 +268,84 @@ pub(crate) fn required(message: &str, value: &Value) -> Result<Value, String> {
         other => Ok(other.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::func::FixedEnv;
+    use crate::{TemplateSet, Value};
+
+    fn shout(_: &Args<'_>) -> FuncResult {
+        Ok(Value::from("shout"))
+    }
+
+    fn render(funcs: FuncMap, text: &str) -> Result<String, String> {
+        let mut set = TemplateSet::new(funcs);
+        set.parse("t", text).map_err(|e| e.to_string())?;
+        set.execute("t", &Value::Nil, &FixedEnv)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn later_definitions_replace_earlier_ones_and_builtins() {
+        let mut funcs = FuncMap::helm();
+        assert!(funcs.contains("include") && funcs.contains("tpl") && funcs.contains("lookup"));
+        assert!(!funcs.contains("env") && !funcs.contains("expandenv"));
+        // A library's `print` replaces Go's, as a FuncMap entry does in Go.
+        funcs.insert(FuncDef {
+            name: "print",
+            sig: Sig::variadic(&[], Param::Any),
+            func: shout,
+        });
+        assert_eq!(render(funcs.clone(), "{{ print 1 }}"), Ok("shout".into()));
+        funcs.remove("print");
+        assert!(!funcs.contains("print"));
+        assert_eq!(
+            render(funcs, "{{ print 1 }}"),
+            Err("template: t:1: function \"print\" not defined".into())
+        );
+    }
+
+    #[test]
+    fn helm_answers_dns_with_nothing_and_lookup_with_an_empty_map() {
+        assert_eq!(
+            render(
+                FuncMap::helm(),
+                "[{{ getHostByName \"example.com\" }}] {{ lookup \"v1\" \"Pod\" \"\" \"\" }}"
+            ),
+            Ok("[] map[]".into())
+        );
+    }
+
+    #[test]
+    fn builtins_declare_go_signatures() {
+        let cases = [
+            ("{{ not }}", "wrong number of args for not: want 1 got 0"),
+            (
+                "{{ index }}",
+                "wrong number of args for index: want at least 1 got 0",
+            ),
+            (
+                "{{ printf }}",
+                "wrong number of args for printf: want at least 1 got 0",
+            ),
+            ("{{ lt 1 }}", "wrong number of args for lt: want 2 got 1"),
+            (
+                "{{ call }}",
+                "wrong number of args for call: want at least 1 got 0",
+            ),
+            (
+                "{{ include \"x\" }}",
+                "wrong number of args for include: want 2 got 1",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = render(FuncMap::helm(), text).expect_err(text);
+            assert!(err.ends_with(expected), "{text}: {err}");
+        }
+        assert_eq!(
+            render(FuncMap::builtins(), "{{ print }}{{ println }}"),
+            Ok("\n".into())
+        );
+    }
+}
