@@ -247,13 +247,16 @@ impl<'s> Exec<'s> {
         &self.set.options().limits
     }
 
-    fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
+    /// The template `name`: from the innermost `tpl` that defines it, else from the set,
+    /// borrowed (no reference count touched, so threads sharing the set do not contend).
+    fn lookup(&self, name: &str) -> Option<TreeRef<'s>> {
         for overlay in self.overlays.iter().rev() {
             if let Some(tree) = overlay.get(name) {
-                return Some(tree.clone());
+                return Some(TreeRef::Tpl(tree.clone()));
             }
         }
-        self.set.tree(name)
+        let set: &'s TemplateSet = self.set;
+        set.tree(name).map(TreeRef::Set)
     }
 
     /// Executes the template `name` with `data` as `.` and `$` (Go's `ExecuteTemplate`).
@@ -1389,6 +1392,23 @@ fn data_dot(data: &Value) -> Dot<'_> {
 /// optimised), never the caller's stack.
 const RED_ZONE: usize = 128 * 1024;
 const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+/// A template found by name: the set's (borrowed) or one a `tpl` text defined.
+enum TreeRef<'s> {
+    Set(&'s Tree),
+    Tpl(Arc<Tree>),
+}
+
+impl std::ops::Deref for TreeRef<'_> {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        match self {
+            TreeRef::Set(tree) => tree,
+            TreeRef::Tpl(tree) => tree,
+        }
+    }
+}
 
 enum Callee {
     Builtin(Builtin),

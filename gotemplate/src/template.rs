@@ -172,8 +172,8 @@ impl TemplateSet {
         &self.options.root_name
     }
 
-    pub(crate) fn tree(&self, name: &str) -> Option<Arc<Tree>> {
-        self.trees.get(name).cloned()
+    pub(crate) fn tree(&self, name: &str) -> Option<&Tree> {
+        self.trees.get(name).map(|t| &**t)
     }
 }
 
