@@ -70,6 +70,14 @@ pub trait Object: fmt::Debug + Send + Sync {
         false
     }
 
+    /// The parameters of the method `name`, so that the executor converts and checks its
+    /// arguments as Go does (`.Files.Get 1`: `expected string; found 1`). `None`: any number
+    /// of arguments of any type, checked by the method itself.
+    fn method_sig(&self, name: &str) -> Option<crate::func::Sig> {
+        let _ = name;
+        None
+    }
+
     /// The plain data this value stands for wherever templates treat it as data: `range`,
     /// `index`, `len`, `toYaml`, `toJson`, `empty`. A struct gives the map of its
     /// JSON-tagged fields, as `encoding/json` would see it.
