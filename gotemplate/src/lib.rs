@@ -5,7 +5,9 @@
 //! - [`value`]: the dynamic values templates work on, with Go's types, kinds, truth and `%v`;
 //! - [`func`]: the calling convention of template functions and the helpers they share.
 
+pub mod encoding;
 pub mod func;
+pub mod helm;
 pub mod value;
 
 pub use func::{Args, Env, Func, FuncDef, FuncError, FuncResult, Param, Sig};

@@ -1,0 +1,8 @@
+//! YAML as Helm's libraries write and read it: go-yaml v2 behind `sigs.k8s.io/yaml` for
+//! `toYaml`, `fromYaml` and `fromYamlArray`, go-yaml v3 for `toYamlPretty`.
+
+mod emit;
+mod encode;
+mod resolve;
+
+pub use encode::{MAX_DEPTH, marshal, marshal_pretty};

@@ -1,0 +1,1 @@
+//! Helm's built-in objects.

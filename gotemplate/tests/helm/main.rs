@@ -1,0 +1,176 @@
+//! The encoding functions against real `helm template` (v4, from `../shared/tools/peers.sh`):
+//! every case goes through Helm in one chart and one `helm template` run, and through our
+//! functions, and the outputs must be byte-identical.
+//!
+//! Values reach Helm as a values file written in JSON (valid YAML), so Helm decodes them
+//! exactly as [`NumberMode::ValuesFile`] does: strings verbatim, every number a `float64`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use kchart_gotemplate::encoding::convert::{NumberMode, from_json};
+use kchart_gotemplate::func::FixedEnv;
+use kchart_gotemplate::{Args, Value};
+use serde_json::{Value as Json, json};
+
+/// The folder with real `helm`; fails loudly when it cannot be had.
+fn helm() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/peers.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("helm")
+}
+
+/// JSON text that go-yaml reads back as the same value: JSON is YAML, but raw line
+/// separators and C1 controls inside strings are not, so everything outside printable
+/// ASCII is escaped (YAML's `\U` for characters outside the BMP).
+fn yaml_safe_json(value: &Json) -> String {
+    let mut out = String::new();
+    for c in value.to_string().chars() {
+        match c {
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out
+}
+
+/// One call: a template function (by the name of a `define` in the chart) and its input.
+pub struct Case {
+    pub func: &'static str,
+    pub input: Json,
+}
+
+/// Renders every case through real Helm in one `helm template` run; returns the outputs.
+fn run_helm(cases: &[Case]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = dir.path().join("enc");
+    std::fs::create_dir_all(chart.join("templates")).expect("chart dir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: enc\nversion: 0.1.0\n",
+    )
+    .expect("Chart.yaml");
+    let values = json!({
+        "cases": cases.iter().map(|c| json!({"f": c.func, "v": c.input})).collect::<Vec<_>>()
+    });
+    std::fs::write(chart.join("values.yaml"), yaml_safe_json(&values)).expect("values");
+    // Each output goes out base64-encoded, so whatever it holds, the manifest stays YAML.
+    let template = r#"{{- define "call" -}}
+{{- $f := index . 0 -}}{{- $v := index . 1 -}}
+{{- if eq $f "toYaml" }}{{ toYaml $v }}
+{{- else if eq $f "mustToYaml" }}{{ mustToYaml $v }}
+{{- else if eq $f "toYamlWithKeyOfLength" }}{{ toYaml (dict (repeat (int $v) "k") 1) }}
+{{- else if eq $f "toYamlPretty" }}{{ toYamlPretty $v }}
+{{- else if eq $f "toJson" }}{{ toJson $v }}
+{{- else if eq $f "toPrettyJson" }}{{ toPrettyJson $v }}
+{{- else if eq $f "toRawJson" }}{{ toRawJson $v }}
+{{- else if eq $f "toToml" }}{{ toToml $v }}
+{{- else if eq $f "fromYaml" }}{{ fromYaml $v | toJson }}
+{{- else if eq $f "fromYamlArray" }}{{ fromYamlArray $v | toJson }}
+{{- else if eq $f "fromJson" }}{{ fromJson $v | toJson }}
+{{- else if eq $f "fromJsonArray" }}{{ fromJsonArray $v | toJson }}
+{{- else if eq $f "fromToml" }}{{ fromToml $v | toJson }}
+{{- else }}{{ fail (printf "unknown function %s" $f) }}{{ end -}}
+{{- end -}}
+{{- range $i, $c := .Values.cases }}
+c{{ $i }}: {{ include "call" (list $c.f $c.v) | b64enc | quote }}
+{{- end }}
+"#;
+    std::fs::write(chart.join("templates/cases.yaml"), template).expect("template");
+    let out = Command::new(helm())
+        .args(["template", "x"])
+        .arg(&chart)
+        .output()
+        .expect("run helm template");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "helm template failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut outputs = vec![String::new(); cases.len()];
+    for line in stdout.lines() {
+        let Some((key, value)) = line.split_once(": ") else {
+            continue;
+        };
+        let Some(index) = key.strip_prefix('c').and_then(|i| i.parse::<usize>().ok()) else {
+            continue;
+        };
+        let b64 = value.trim().trim_matches('"');
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("helm output is base64");
+        outputs[index] = String::from_utf8(bytes).expect("helm output is UTF-8");
+    }
+    outputs
+}
+
+/// Ours, for one case: the registered template function, called as the executor calls it.
+fn ours(case: &Case) -> String {
+    let mut input: Value = from_json(&case.input, NumberMode::ValuesFile);
+    if case.func == "toYamlWithKeyOfLength" {
+        let n = case.input.as_u64().unwrap_or(0) as usize;
+        let mut map = kchart_gotemplate::Map::new();
+        map.insert("k".repeat(n), Value::Float(1.0));
+        input = Value::map(map);
+    }
+    let (name, then_json) = match case.func {
+        "toYamlWithKeyOfLength" => ("toYaml", false),
+        f @ ("fromYaml" | "fromYamlArray" | "fromJson" | "fromJsonArray" | "fromToml") => (f, true),
+        f => (f, false),
+    };
+    let out = call(name, input);
+    let out = if then_json { call("toJson", out) } else { out };
+    match out {
+        Value::String(s) => s.to_string(),
+        other => panic!("{name} returned {other:?}"),
+    }
+}
+
+fn call(name: &str, arg: Value) -> Value {
+    let functions = kchart_gotemplate::encoding::functions();
+    let def = functions
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no function {name}"));
+    (def.func)(&Args::new(&[arg], &FixedEnv)).unwrap_or_else(|err| panic!("{name}: {err}"))
+}
+
+fn check(cases: Vec<Case>) {
+    let theirs = run_helm(&cases);
+    let mut failures = Vec::new();
+    for (case, expected) in cases.iter().zip(&theirs) {
+        let got = ours(case);
+        if &got != expected {
+            failures.push(format!(
+                "{} {}\n  helm: {expected:?}\n  ours: {got:?}",
+                case.func, case.input
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from helm:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+mod cases;
+
+#[test]
+fn encoders_match_helm() {
+    check(cases::encoder_cases());
+}
