@@ -52,6 +52,8 @@ pub fn functions() -> Vec<FuncDef> {
         def("toYaml", ANY, to_yaml_fn),
         def("mustToYaml", ANY, must_to_yaml_fn),
         def("toYamlPretty", ANY, to_yaml_pretty_fn),
+        def("fromYaml", STRING, from_yaml_fn),
+        def("fromYamlArray", STRING, from_yaml_array_fn),
         def("toJson", ANY, to_json_fn),
         def("mustToJson", ANY, must_to_json_fn),
         def("toPrettyJson", ANY, to_pretty_json_fn),
@@ -174,4 +176,14 @@ fn must_from_json_fn(args: &Args<'_>) -> FuncResult {
         (value, None) => Ok(value),
         (_, Some(error)) => Err(FuncError::msg(error)),
     }
+}
+
+fn from_yaml_fn(args: &Args<'_>) -> FuncResult {
+    let (value, error) = yaml::unmarshal(args.string(0)?, json::Target::Map);
+    Ok(with_error_key(value, error))
+}
+
+fn from_yaml_array_fn(args: &Args<'_>) -> FuncResult {
+    let (value, error) = yaml::unmarshal(args.string(0)?, json::Target::List);
+    Ok(as_error_list(value, error))
 }
