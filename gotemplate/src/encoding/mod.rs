@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 use crate::func::{Args, FuncDef, FuncError, FuncResult, Param, Sig};
@@ -63,6 +64,9 @@ pub fn functions() -> Vec<FuncDef> {
         def("fromJson", STRING, from_json_fn),
         def("fromJsonArray", STRING, from_json_array_fn),
         def("mustFromJson", STRING, must_from_json_fn),
+        def("toToml", ANY, to_toml_fn),
+        def("mustToToml", ANY, must_to_toml_fn),
+        def("fromToml", STRING, from_toml_fn),
     ]
 }
 
@@ -186,4 +190,22 @@ fn from_yaml_fn(args: &Args<'_>) -> FuncResult {
 fn from_yaml_array_fn(args: &Args<'_>) -> FuncResult {
     let (value, error) = yaml::unmarshal(args.string(0)?, json::Target::List);
     Ok(as_error_list(value, error))
+}
+
+/// Helm's `toToml` returns the error's text in place of the document.
+fn to_toml_fn(args: &Args<'_>) -> FuncResult {
+    text(toml::marshal(args.get(0)).unwrap_or_else(|err| err.to_string()))
+}
+
+fn must_to_toml_fn(args: &Args<'_>) -> FuncResult {
+    toml::marshal(args.get(0))
+        .map_err(FuncError::msg)
+        .and_then(text)
+}
+
+fn from_toml_fn(args: &Args<'_>) -> FuncResult {
+    Ok(match toml::unmarshal(args.string(0)?) {
+        Ok(map) => Value::map(map),
+        Err(error) => with_error_key(Value::Nil, Some(error)),
+    })
 }

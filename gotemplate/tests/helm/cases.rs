@@ -604,7 +604,14 @@ pub fn json_documents() -> Vec<String> {
 ///   reads it as indentation;
 /// - `fromJson "null"` is a nil `map[string]interface{}` in Go (`toJson` prints `null`);
 ///   template values have no typed nil, so ours is an empty map (`map[]` either way).
-pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[("fromYaml", "\ta: 1"), ("fromJson", "null")];
+/// - `fromToml` errors other than duplicate keys are worded by the `toml` crate, not by
+///   BurntSushi/toml (`a = ` reads "string values must be quoted" where Go says
+///   "unexpected EOF; expected value").
+pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    ("fromYaml", "\ta: 1"),
+    ("fromJson", "null"),
+    ("fromToml", "a = "),
+];
 
 pub fn decoder_cases() -> Vec<Case> {
     let mut cases = Vec::new();
@@ -623,6 +630,52 @@ pub fn decoder_cases() -> Vec<Case> {
                 input: json!(doc),
             });
         }
+    }
+    cases
+}
+
+/// Values for `toToml`, and documents for `fromToml`.
+pub fn toml_cases() -> Vec<Case> {
+    let mut inputs = vec![
+        json!({}),
+        json!({"a": 1, "b": "two", "c": true, "d": 1.5, "e": null}),
+        json!({"t": {"x": 1, "sub": {"y": 2, "deeper": {"z": [1, 2]}}}, "a": 0}),
+        json!({"arr": [{"a": 1}, {"b": {"c": 2}}], "z": "last"}),
+        json!({"mixed": [1, "a", {"k": "v"}, [2, 3], []], "empty": [], "emap": {}}),
+        json!({"inline": [{"a": 1, "b": null, "t": {"x": 1}}, 2]}),
+        json!({"keys": {"": 1, "a b": 2, "a.b": 3, "é": 4, "ok_-9": 5, "q\"": 6}}),
+        json!({"strs": ["", "a\"b", "a\\b", "tab\t", "nl\n", "\u{1}", "\u{7f}", "é", "\u{1b}"]}),
+        json!({"n": numbers()}),
+        json!({"nilelem": [1, null]}),
+        json!({"t1": {"a": 1}, "t2": {"b": {"c": {"d": 1}}}, "x": {"y": [{"z": 1}, {"z": 2}]}}),
+        json!([{"a": 1}]),
+        json!([1, 2]),
+        json!("scalar"),
+        json!(1.5),
+    ];
+    let mut cases: Vec<Case> = inputs
+        .drain(..)
+        .map(|input| Case {
+            func: "toToml",
+            input,
+        })
+        .collect();
+    for doc in [
+        "a = 1\nb = \"two\"\nc = 1.5\nd = true\n[t]\nx = [1, 2]\n[[arr]]\ny = 1\n[[arr]]\ny = 2\n",
+        "a = 0x1F\nb = 1e3\nc = inf\nd = \"\\u00e9\"",
+        "s = 'lit'\nm = \"\"\"\nmulti\nline\"\"\"",
+        "a.b.c = 1",
+        "x = {y = 1, z = [1, 2]}",
+        "",
+        "a = 1\na = 2",
+        "[t]\nx = 1\ny = 2\nx = 3",
+        "[t]\n[t]",
+        "d = 1979-05-27T07:32:00Z\nl = 1979-05-27T07:32:00\nld = 1979-05-27\nlt = 07:32:00.5\no = 1979-05-27T00:32:00.999-07:00",
+    ] {
+        cases.push(Case {
+            func: "fromToml",
+            input: json!(doc),
+        });
     }
     cases
 }

@@ -197,3 +197,8 @@ fn encoders_match_helm() {
 fn decoders_match_helm() {
     check(cases::decoder_cases(), cases::KNOWN_DIFFERENCES);
 }
+
+#[test]
+fn toml_matches_helm() {
+    check(cases::toml_cases(), &[]);
+}
