@@ -104,7 +104,10 @@ fn write_nested(out: &mut String, value: &Value, format: Format, base: usize) ->
                     out.push('{');
                     stack.push(Frame::Map(map.iter(), false));
                 }
-                Value::Object(object) => write_nested(out, &object.data(), format, depth + 1)?,
+                Value::Object(object) => match object.json_fields() {
+                    Some(fields) => write_struct(out, &fields, format, depth + 1)?,
+                    None => write_nested(out, &object.data(), format, depth + 1)?,
+                },
             }
         }
         let depth = base + stack.len();
@@ -157,6 +160,42 @@ fn write_nested(out: &mut String, value: &Value, format: Format, base: usize) ->
             },
         }
     }
+}
+
+/// A Go struct: its fields in declaration order.
+fn write_struct(
+    out: &mut String,
+    fields: &[(String, Value)],
+    format: Format,
+    depth: usize,
+) -> Result<(), Error> {
+    if fields.is_empty() {
+        out.push_str("{}");
+        return Ok(());
+    }
+    if depth >= MAX_DEPTH {
+        return Err(Error::TooDeep(MAX_DEPTH));
+    }
+    out.push('{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if format.indent {
+            newline(out, depth);
+        }
+        write_string(out, key, format.escape_html);
+        out.push(':');
+        if format.indent {
+            out.push(' ');
+        }
+        write_nested(out, value, format, depth)?;
+    }
+    if format.indent {
+        newline(out, depth - 1);
+    }
+    out.push('}');
+    Ok(())
 }
 
 /// Go's float encoder: `%f`-style digits unless the exponent is below -6 or at least 21,

@@ -132,7 +132,10 @@ fn ours(case: &Case) -> String {
     }
     if let Some((first, then)) = case.func.split_once('|') {
         let out = call(then, call(first, input));
-        return out.as_str().map(str::to_owned).unwrap_or_else(|| panic!("{then} returned {out:?}"));
+        return out
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{then} returned {out:?}"));
     }
     let (name, then_json) = match case.func {
         "toYamlWithKeyOfLength" => ("toYaml", false),
@@ -225,7 +228,10 @@ fn real_chart_values_match_helm() {
             .unwrap_or_else(|err| panic!("cannot read {}: {err}", dir.display()));
         for entry in entries {
             let path = entry.expect("directory entry").path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if path.is_dir() {
                 dirs.push(path);
             } else if name.starts_with("values") && name.ends_with(".yaml") {
@@ -234,7 +240,11 @@ fn real_chart_values_match_helm() {
         }
     }
     files.sort();
-    assert!(files.len() >= 20, "expected the shared charts under {}", root.display());
+    assert!(
+        files.len() >= 20,
+        "expected the shared charts under {}",
+        root.display()
+    );
     let mut cases = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("values file");
@@ -252,4 +262,177 @@ fn real_chart_values_match_helm() {
         }
     }
     check(cases, &[]);
+}
+
+/// `.Chart`, `.Files` and `.Capabilities` against real Helm: what templates print of
+/// them (through the encoders and `%v`) must be byte-identical, for one chart rendered with
+/// `--kube-version` and `--api-versions`, in one `helm template` run.
+#[test]
+fn builtin_objects_match_helm() {
+    use kchart_gotemplate::helm::{Capabilities, ChartMetadata, Files};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = dir.path().join("objects");
+    let chart_yaml = r#"apiVersion: v2
+name: objects
+version: 0.1.0
+appVersion: 1.10
+description: "a   test	chart\u00a0with\u200bcontrols"
+keywords: [a, b, 1.5]
+home: https://example.com
+sources: [https://s1]
+maintainers:
+  - name: Jo
+    email: jo@example.com
+    url: https://jo
+  - name: Al
+annotations:
+  z: 1
+  a.b/c: x
+kubeVersion: ">=1.20"
+deprecated: yes
+Type: application
+"#;
+    let files: &[(&str, &[u8])] = &[
+        ("files/a.txt", b"hello\nworld\n"),
+        ("files/b.txt", b"no newline"),
+        ("files/empty.txt", b""),
+        ("files/nl.txt", b"\n\n"),
+        ("files/sub/c.yaml", b"x: 1\nlong: aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp\n"),
+        ("files/tabs.conf", b"key\tvalue\n\tindented\n"),
+        ("secrets/s.txt", b"s3cr3t"),
+        ("other/s.txt", b"same base name"),
+    ];
+    for (path, data) in files {
+        let path = chart.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, data).expect("file");
+    }
+    std::fs::create_dir_all(chart.join("templates")).expect("templates");
+    std::fs::write(chart.join("Chart.yaml"), chart_yaml).expect("Chart.yaml");
+    let expressions: &[&str] = &[
+        "toYaml .Chart",
+        "toJson .Chart",
+        "toYamlPretty .Chart",
+        "printf \"%v\" .Chart",
+        "toYaml .Capabilities",
+        "toJson .Capabilities",
+        "printf \"%v\" .Capabilities",
+        "printf \"%v\" .Capabilities.KubeVersion",
+        "printf \"%v\" .Capabilities.HelmVersion",
+        "printf \"%v\" .Capabilities.APIVersions",
+        "toJson .Capabilities.KubeVersion",
+        "toYaml (.Files.Glob \"files/**\")",
+        "toJson (.Files.Glob \"**.txt\")",
+        "printf \"%v\" (.Files.Glob \"files/{a,b}.txt\")",
+        "(.Files.Glob \"files/**\").AsConfig",
+        "(.Files.Glob \"**s.txt\").AsSecrets",
+        "(.Files.Glob \"nothing/*\").AsConfig",
+        "printf \"%v\" (.Files.Lines \"files/a.txt\")",
+        "printf \"%v\" (.Files.Lines \"files/nl.txt\")",
+        ".Files.Get \"files/sub/c.yaml\"",
+        "printf \"%v\" (.Files.GetBytes \"files/b.txt\")",
+    ];
+    let mut template = String::from("{{- define \"out\" }}{{ . | b64enc | quote }}{{ end }}\n");
+    for (i, expression) in expressions.iter().enumerate() {
+        template.push_str(&format!("c{i}: {{{{ include \"out\" ({expression}) }}}}\n"));
+    }
+    std::fs::write(chart.join("templates/objects.yaml"), template).expect("template");
+    let out = Command::new(helm())
+        .args(["template", "x", "--kube-version", "1.33.4-gke.1245000"])
+        .args([
+            "--api-versions",
+            "foo/v1",
+            "--api-versions",
+            "apps/v1/Deployment",
+        ])
+        .arg(&chart)
+        .output()
+        .expect("run helm template");
+    assert!(
+        out.status.success(),
+        "helm template failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = parse_outputs(&String::from_utf8_lossy(&out.stdout), expressions.len());
+
+    // Ours: the same objects built from the same inputs.
+    let metadata = ChartMetadata::from_yaml(chart_yaml).expect("Chart.yaml");
+    let dot_chart = metadata.to_value(true);
+    let mut caps =
+        Capabilities::helm_template_default(&["foo/v1".into(), "apps/v1/Deployment".into()]);
+    caps.kube_version =
+        kchart_gotemplate::helm::KubeVersion::parse("1.33.4-gke.1245000").expect("kube version");
+    let caps = caps.into_value();
+    let dot_files = Files::new(files.iter().map(|(p, d)| ((*p).to_owned(), d.to_vec())));
+    let field = |v: &Value, name: &str| match v {
+        Value::Object(o) => o.field(name).expect("field"),
+        _ => panic!("not an object"),
+    };
+    let method = |v: &Files, name: &str, arg: Option<&str>| {
+        let args: Vec<Value> = arg.map(Value::from).into_iter().collect();
+        kchart_gotemplate::Object::method(v, name, &args)
+            .expect("method")
+            .expect("method call")
+    };
+    let glob = |p: &str| dot_files.glob(p);
+    let s = |v: Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let ours: Vec<String> = vec![
+        s(call("toYaml", dot_chart.clone())),
+        s(call("toJson", dot_chart.clone())),
+        s(call("toYamlPretty", dot_chart.clone())),
+        dot_chart.to_string(),
+        s(call("toYaml", caps.clone())),
+        s(call("toJson", caps.clone())),
+        caps.to_string(),
+        field(&caps, "KubeVersion").to_string(),
+        field(&caps, "HelmVersion").to_string(),
+        field(&caps, "APIVersions").to_string(),
+        s(call("toJson", field(&caps, "KubeVersion"))),
+        s(call("toYaml", glob("files/**").into_value())),
+        s(call("toJson", glob("**.txt").into_value())),
+        glob("files/{a,b}.txt").into_value().to_string(),
+        s(method(&glob("files/**"), "AsConfig", None)),
+        s(method(&glob("**s.txt"), "AsSecrets", None)),
+        s(method(&glob("nothing/*"), "AsConfig", None)),
+        method(&dot_files, "Lines", Some("files/a.txt")).to_string(),
+        method(&dot_files, "Lines", Some("files/nl.txt")).to_string(),
+        s(method(&dot_files, "Get", Some("files/sub/c.yaml"))),
+        method(&dot_files, "GetBytes", Some("files/b.txt")).to_string(),
+    ];
+    let mut failures = Vec::new();
+    for ((expression, expected), got) in expressions.iter().zip(&theirs).zip(&ours) {
+        if expected != got {
+            failures.push(format!(
+                "{expression}\n  helm: {expected:?}\n  ours: {got:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "differ from helm:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// `cN: "base64"` lines of a `helm template` output, decoded, by N.
+fn parse_outputs(stdout: &str, n: usize) -> Vec<String> {
+    let mut outputs = vec![String::new(); n];
+    for line in stdout.lines() {
+        let Some((key, value)) = line.split_once(": ") else {
+            continue;
+        };
+        let Some(index) = key.strip_prefix('c').and_then(|i| i.parse::<usize>().ok()) else {
+            continue;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim().trim_matches('"'))
+            .expect("helm output is base64");
+        outputs[index] = String::from_utf8(bytes).expect("helm output is UTF-8");
+    }
+    outputs
 }

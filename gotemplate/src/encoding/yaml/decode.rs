@@ -72,6 +72,18 @@ pub fn unmarshal(text: &str, target: Target) -> (Value, Option<Error>) {
 /// `sigs.k8s.io/yaml`'s conversion to JSON types applied. The error is go-yaml's or
 /// `encoding/json`'s, without Helm's wrapping.
 pub fn to_value(text: &str) -> Result<Value, Error> {
+    decode_text(text, false)
+}
+
+/// The first document of `text` with go-yaml's own number types kept: integers as
+/// `int64` (`uint64` beyond it as `float64`), floats as `float64`. `sigs.k8s.io/yaml`
+/// needs them when it decodes into a Go struct: a number written into a `string` field
+/// becomes its text, `1` for an integer but `float32`-style `1.1` for `1.10`.
+pub fn to_typed_value(text: &str) -> Result<Value, Error> {
+    decode_text(text, true)
+}
+
+fn decode_text(text: &str, keep_ints: bool) -> Result<Value, Error> {
     check_characters(text)?;
     // go-yaml skips a byte order mark and, reading YAML 1.1, breaks lines at NEL, which
     // yaml-rust2 (YAML 1.2) takes for an ordinary character.
@@ -92,9 +104,12 @@ pub fn to_value(text: &str) -> Result<Value, Error> {
         alias_depth: 0,
         active_aliases: HashSet::new(),
         non_finite: false,
+        keep_ints,
     };
     let value = decoder.decode(root)?;
-    if decoder.non_finite
+    // Typed values go into a struct first, where a NaN in a string field is just text.
+    if !keep_ints
+        && decoder.non_finite
         && let Some(x) = first_non_finite(&value)
     {
         return Err(Error::UnsupportedValue(crate::value::format_float_v(x)));
@@ -385,6 +400,7 @@ struct Decoder<'t> {
     alias_depth: usize,
     active_aliases: HashSet<usize>,
     non_finite: bool,
+    keep_ints: bool,
 }
 
 /// go-yaml v2's `allowedAliasRatio`: how much of a document may come from expanding
@@ -406,8 +422,9 @@ fn want_map() -> Error {
 }
 
 /// go-yaml's `float64` map keys print as `strconv.FormatFloat(f, 'g', -1, 32)`: the
-/// shortest digits of the nearest `float32`, and YAML's names for the special values.
-fn float32_key(x: f64) -> String {
+/// shortest digits of the nearest `float32`, and YAML's names for the special values
+/// (numbers written into `string` fields of a struct print the same way).
+pub(crate) fn float32_key(x: f64) -> String {
     let f = x as f32;
     if f.is_nan() {
         return ".nan".to_owned();
@@ -497,6 +514,7 @@ impl Decoder<'_> {
         match s {
             Scalar::Null => Value::Nil,
             Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(n) if self.keep_ints => Value::Int64(n),
             Scalar::Int(n) => Value::Float(n as f64),
             Scalar::Uint(n) => Value::Float(n as f64),
             Scalar::Float(x) => {

@@ -6,6 +6,6 @@ mod emit;
 mod encode;
 mod resolve;
 
-pub(crate) use decode::go_quote;
-pub use decode::{to_value, unmarshal};
+pub(crate) use decode::{float32_key, go_quote};
+pub use decode::{to_typed_value, to_value, unmarshal};
 pub use encode::{MAX_DEPTH, marshal, marshal_pretty};
