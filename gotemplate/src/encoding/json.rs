@@ -6,7 +6,7 @@
 //! unless below 1e-6 or from 1e21 up (`1e-7`, `1e+21`), NaN and infinities refused.
 //! Reading: Go's scanner decides what is valid and words the errors
 //! (`invalid character 'x' looking for beginning of value`); numbers become `float64`;
-//! nesting stops at Go's 10000 levels. Both directions use explicit stacks, so hostile
+//! nesting stops at [`MAX_DECODE_DEPTH`]. Both directions use explicit stacks, so hostile
 //! depth cannot overflow the thread's stack.
 
 use base64::Engine as _;
@@ -15,8 +15,13 @@ use std::fmt::Write as _;
 use super::Error;
 use crate::value::{Map, Value, format_float_v};
 
-/// Go's `maxNestingDepth` for JSON, and ours for writing.
+/// Go's `maxNestingDepth`, which bounds writing here.
 pub const MAX_DEPTH: usize = 10_000;
+
+/// How deep decoded JSON may nest. Go allows 10000 levels; values that deep overflow the
+/// thread's stack in the template engine's recursive printing and dropping, so reading
+/// stops at 1000 with Go's error (`invalid character '[' exceeded max depth`).
+pub const MAX_DECODE_DEPTH: usize = 1_000;
 
 /// How to write JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,7 +425,7 @@ impl Scanner {
 
     fn push(&mut self, c: u8, state: Parse) {
         self.stack.push(state);
-        if self.stack.len() > MAX_DEPTH {
+        if self.stack.len() > MAX_DECODE_DEPTH {
             self.fail(c, "exceeded max depth");
         }
     }
@@ -842,5 +847,146 @@ impl Decoder<'_> {
             self.pos += 1;
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compact(v: &Value) -> String {
+        marshal(v, Format::COMPACT).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    // Expected texts are Go's `json.Marshal` output as `toJson` printed it in helm.
+    #[test]
+    fn writes_as_encoding_json() {
+        let cases: Vec<(Value, &str)> = vec![
+            (Value::Float(1e6), "1000000"),
+            (Value::Float(1e21), "1e+21"),
+            (Value::Float(1e20), "100000000000000000000"),
+            (Value::Float(1e-6), "0.000001"),
+            (Value::Float(1e-7), "1e-7"),
+            (Value::Float(1.5e-7), "1.5e-7"),
+            (Value::Float(-0.0), "-0"),
+            (Value::Float(9223372036854775807.0), "9223372036854776000"),
+            (Value::Int(3), "3"),
+            (
+                Value::from("<>&\u{2028}\u{2029}\u{1}\u{7f}\t\u{8}\u{c}\"\\é😀"),
+                "\"\\u003c\\u003e\\u0026\\u2028\\u2029\\u0001\u{7f}\\t\\b\\f\\\"\\\\é😀\"",
+            ),
+            (Value::Bytes(std::sync::Arc::from(&b"hi"[..])), r#""aGk=""#),
+            (Value::list(vec![]), "[]"),
+            (Value::map(Map::new()), "{}"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(compact(&value), expected, "{value:?}");
+        }
+        let raw = marshal(&Value::from("<a&b>"), Format::RAW).ok();
+        assert_eq!(raw.as_deref(), Some(r#""<a&b>""#));
+        let mut m = Map::new();
+        m.insert(
+            "b".into(),
+            Value::list(vec![Value::Float(1.0), Value::map(Map::new())]),
+        );
+        m.insert("a".into(), Value::list(vec![]));
+        assert_eq!(
+            marshal(&Value::map(m), Format::PRETTY).ok().as_deref(),
+            Some("{\n  \"a\": [],\n  \"b\": [\n    1,\n    {}\n  ]\n}")
+        );
+        assert_eq!(
+            marshal(&Value::Float(f64::INFINITY), Format::COMPACT),
+            Err(Error::UnsupportedValue("+Inf".into()))
+        );
+    }
+
+    // Go's messages for invalid input, as `fromJson` showed them in helm.
+    #[test]
+    fn reads_and_fails_as_encoding_json() {
+        let error = |text: &str, target| unmarshal(text, target).1.map(|e| e.to_string());
+        let cases: &[(&str, &str)] = &[
+            ("", "unexpected end of JSON input"),
+            (
+                "{a: 1}",
+                "invalid character 'a' looking for beginning of object key string",
+            ),
+            ("{\"a\" 1}", "invalid character '1' after object key"),
+            ("[1 2]", "invalid character '2' after array element"),
+            (
+                "{\"a\": 1,}",
+                "invalid character '}' looking for beginning of object key string",
+            ),
+            (
+                "{\"a\": 01}",
+                "invalid character '1' after object key:value pair",
+            ),
+            (
+                "tr",
+                "invalid character ' ' in literal true (expecting 'u')",
+            ),
+            (
+                "1.",
+                "invalid character ' ' after decimal point in numeric literal",
+            ),
+            ("-", "invalid character ' ' in numeric literal"),
+            (
+                "{\"a\": 1} x",
+                "invalid character 'x' after top-level value",
+            ),
+            ("\"\\x\"", "invalid character 'x' in string escape code"),
+            ("\"tab\there\"", "invalid character '\\t' in string literal"),
+            (
+                "'a'",
+                "invalid character '\\'' looking for beginning of value",
+            ),
+            ("é", "invalid character 'Ã' looking for beginning of value"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                error(text, Target::Any).as_deref(),
+                Some(*expected),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            error("[1]", Target::Map).as_deref(),
+            Some("json: cannot unmarshal array into Go value of type map[string]interface {}")
+        );
+        assert_eq!(
+            error("{}", Target::List).as_deref(),
+            Some("json: cannot unmarshal object into Go value of type []interface {}")
+        );
+        // A number out of range is recorded; the rest still decodes.
+        let (value, err) = unmarshal(
+            r#"{"a": 1e400, "b": [2, "\ud83d\ude00\ud83d"]}"#,
+            Target::Map,
+        );
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("json: cannot unmarshal number 1e400 into Go value of type float64")
+        );
+        assert_eq!(compact(&value), r#"{"a":null,"b":[2,"😀�"]}"#);
+    }
+
+    #[test]
+    fn hostile_depth_is_an_error() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(unmarshal(&deep(MAX_DECODE_DEPTH), Target::Any).1.is_none());
+        assert_eq!(
+            unmarshal(&deep(MAX_DECODE_DEPTH + 1), Target::Any).1,
+            Some(Error::Json(
+                "invalid character '[' exceeded max depth".into()
+            ))
+        );
+        let mut value = Value::Nil;
+        for _ in 0..=MAX_DEPTH {
+            value = Value::list(vec![value]);
+        }
+        assert_eq!(
+            marshal(&value, Format::COMPACT),
+            Err(Error::TooDeep(MAX_DEPTH))
+        );
+        // Dropping a value this deep recurses (Value's own drop); tests leak it instead.
+        std::mem::forget(value);
     }
 }

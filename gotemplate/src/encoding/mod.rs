@@ -209,3 +209,112 @@ fn from_toml_fn(args: &Args<'_>) -> FuncResult {
         Err(error) => with_error_key(Value::Nil, Some(error)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::func::FixedEnv;
+
+    fn call(name: &str, arg: Value) -> FuncResult {
+        let functions = functions();
+        let def = functions
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no function {name}"));
+        (def.func)(&Args::new(&[arg], &FixedEnv))
+    }
+
+    #[test]
+    fn registers_helms_and_sprigs_names_once() {
+        let names: Vec<&str> = functions().iter().map(|f| f.name).collect();
+        let expected = [
+            "toYaml",
+            "mustToYaml",
+            "toYamlPretty",
+            "fromYaml",
+            "fromYamlArray",
+            "toJson",
+            "mustToJson",
+            "toPrettyJson",
+            "mustToPrettyJson",
+            "toRawJson",
+            "mustToRawJson",
+            "fromJson",
+            "fromJsonArray",
+            "mustFromJson",
+            "toToml",
+            "mustToToml",
+            "fromToml",
+        ];
+        assert_eq!(names.len(), expected.len());
+        for name in expected {
+            assert!(names.contains(&name), "{name}");
+        }
+    }
+
+    // How each function reports a failure, as Helm's and Sprig's Go code does.
+    #[test]
+    fn failures_are_swallowed_or_raised_as_in_helm() {
+        let nan = || Value::Float(f64::NAN);
+        assert_eq!(call("toYaml", nan()), Ok(Value::from("")));
+        assert_eq!(
+            call("mustToYaml", nan()),
+            Err(FuncError::msg(
+                "error marshaling into JSON: json: unsupported value: NaN"
+            ))
+        );
+        assert_eq!(call("toJson", nan()), Ok(Value::from("")));
+        assert_eq!(call("toPrettyJson", nan()), Ok(Value::from("")));
+        assert_eq!(
+            call("mustToJson", nan()),
+            Err(FuncError::msg("json: unsupported value: NaN"))
+        );
+        assert_eq!(
+            call("toRawJson", nan()),
+            Err(FuncError::msg("json: unsupported value: NaN"))
+        );
+        assert_eq!(
+            call("toToml", Value::list(vec![Value::Nil])),
+            Ok(Value::from("toml: cannot encode array with nil element"))
+        );
+        assert!(call("mustToToml", Value::list(vec![Value::Nil])).is_err());
+        let from_yaml = call("fromYaml", Value::from("a: [")).ok();
+        let error = from_yaml
+            .as_ref()
+            .and_then(Value::as_map)
+            .and_then(|m| m.get("Error"));
+        assert_eq!(
+            error,
+            Some(&Value::from(
+                "error converting YAML to JSON: yaml: line 1: did not find expected node content"
+            ))
+        );
+        let from_json_array = call("fromJsonArray", Value::from("{")).ok();
+        assert_eq!(
+            from_json_array,
+            Some(Value::list(vec![Value::from(
+                "unexpected end of JSON input"
+            )]))
+        );
+        assert_eq!(
+            call("mustFromJson", Value::from("[")),
+            Err(FuncError::msg("unexpected end of JSON input"))
+        );
+        assert_eq!(
+            call("mustFromJson", Value::from("2")),
+            Ok(Value::Float(2.0))
+        );
+        assert_eq!(
+            call("fromYaml", Value::Int(1)),
+            Err(FuncError::WrongType {
+                expected: "string".into(),
+                got: "int".into()
+            })
+        );
+        // Helm trims one final newline only.
+        assert_eq!(
+            call("toYaml", Value::from("a\n\n")),
+            Ok(Value::from("|+\n  a\n"))
+        );
+    }
+}

@@ -459,3 +459,90 @@ impl Object for GoTime {
         self.display.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::map(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    // Expected texts are what `toToml` printed in helm for the same values.
+    #[test]
+    fn writes_as_burntsushi_toml() {
+        let value = map(&[
+            ("z", Value::from("last")),
+            ("a", Value::Float(1.0)),
+            ("big", Value::Float(1e6)),
+            ("n", Value::Int64(3)),
+            ("skip", Value::Nil),
+            (
+                "t",
+                map(&[
+                    ("x", Value::Float(1.5)),
+                    ("sub", map(&[("y", Value::from("a\"b\u{1}"))])),
+                ]),
+            ),
+            (
+                "arr",
+                Value::list(vec![
+                    map(&[("k", Value::Bool(true))]),
+                    map(&[("k", Value::Bool(false))]),
+                ]),
+            ),
+            (
+                "mixed",
+                Value::list(vec![
+                    Value::Float(2.0),
+                    map(&[("a b", Value::Nil), ("c", Value::list(vec![]))]),
+                ]),
+            ),
+        ]);
+        assert_eq!(
+            marshal(&value).as_deref(),
+            Ok(
+                "a = 1.0\nbig = 1e+06\nmixed = [2.0, {c = []}]\nn = 3\nz = \"last\"\n\n[[arr]]\n  k = true\n\n[[arr]]\n  k = false\n\n[t]\n  x = 1.5\n  [t.sub]\n    y = \"a\\\"b\\u0001\"\n"
+            )
+        );
+        assert_eq!(marshal(&Value::from("s")).as_deref(), Ok("\"s\""));
+        assert!(marshal(&Value::Nil).is_err());
+        assert_eq!(
+            marshal(&Value::list(vec![map(&[])])),
+            Err(Error::Toml(
+                "toml: top-level values must be Go maps or structs".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn reads_go_types_and_duplicate_key_errors() {
+        let table = unmarshal("a = 1\nb = 1.5\n[t]\nd = 1979-05-27T07:32:00Z").unwrap_or_default();
+        assert_eq!(
+            table.get("a").map(Value::type_name).as_deref(),
+            Some("int64")
+        );
+        assert_eq!(table.get("b"), Some(&Value::Float(1.5)));
+        let d = table
+            .get("t")
+            .and_then(Value::as_map)
+            .and_then(|t| t.get("d"))
+            .cloned();
+        assert_eq!(
+            d.map(|d| d.to_string()).as_deref(),
+            Some("1979-05-27 07:32:00 +0000 UTC")
+        );
+        assert_eq!(
+            unmarshal("[t]\nx = 1\ny = 2\nx = 3").err(),
+            Some(Error::Toml(
+                "toml: line 4 (last key \"t.x\"): Key 't.x' has already been defined.".into()
+            ))
+        );
+        assert!(unmarshal(&format!("a = {}1{}", "[".repeat(5000), "]".repeat(5000))).is_err());
+    }
+}

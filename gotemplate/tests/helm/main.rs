@@ -301,7 +301,8 @@ Type: application
         ("files/sub/c.yaml", b"x: 1\nlong: aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp\n"),
         ("files/tabs.conf", b"key\tvalue\n\tindented\n"),
         ("secrets/s.txt", b"s3cr3t"),
-        ("other/s.txt", b"same base name"),
+        // Two files with one base name would make AsConfig/AsSecrets pick one at random in Go.
+        ("other/t.txt", b"another folder"),
     ];
     for (path, data) in files {
         let path = chart.join(path);

@@ -21,8 +21,10 @@ use crate::encoding::Error;
 use crate::encoding::json::Target;
 use crate::value::{Map, Value, format_float_g};
 
-/// Nesting deeper than this is refused, as go-yaml's scanner refuses it.
-const MAX_DEPTH: usize = 10_000;
+/// Nesting deeper than this is refused (counting what aliases expand to). go-yaml stops at
+/// 10000 levels; values that deep overflow the thread's stack in the template engine's
+/// recursive printing and dropping, so reading stops at 1000, with go-yaml's wording.
+const MAX_DEPTH: usize = 1_000;
 
 /// `yaml.Unmarshal(text, &target)` from `sigs.k8s.io/yaml`, as Helm's `fromYaml` (map)
 /// and `fromYamlArray` (list) call it: the value, and Helm's error message if any (the
@@ -826,4 +828,159 @@ pub(crate) fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> String {
+        match to_value(text) {
+            Ok(v) => crate::encoding::json::marshal(&v, crate::encoding::json::Format::COMPACT)
+                .unwrap_or_default(),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    // Expected results are what `fromYaml ... | toJson` gave in helm (or its error).
+    #[test]
+    fn decodes_as_go_yaml_v2_through_json() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "a: yes\nb: on\nc: 0x1F\nd: 010\ne: 1_000",
+                r#"{"a":true,"b":true,"c":31,"d":8,"e":1000}"#,
+            ),
+            (
+                "a: 2024-01-01\nb: 12:30\nc: \"1\"",
+                r#"{"a":"2024-01-01","b":"12:30","c":"1"}"#,
+            ),
+            (
+                "1: a\n2.5: b\ntrue: c\n3.14159265359: d",
+                r#"{"1":"a","2.5":"b","3.1415927":"d","true":"c"}"#,
+            ),
+            (
+                "a: !!binary aGVsbG8=\nb: !custom 12\nc: !!float 1",
+                r#"{"a":"hello","b":"12","c":1}"#,
+            ),
+            // `y` is a YAML 1.1 bool, so that key is "true".
+            ("base: &b {x: 1, y: 2}", r#"{"base":{"true":2,"x":1}}"#),
+            (
+                "base: &b {p: 1, q: 2}\nd:\n  <<: *b\n  q: 3",
+                r#"{"base":{"p":1,"q":2},"d":{"p":1,"q":3}}"#,
+            ),
+            (
+                "base: &b {p: 1, q: 2}\nd:\n  q: 3\n  <<: *b",
+                r#"{"base":{"p":1,"q":2},"d":{"p":1,"q":2}}"#,
+            ),
+            (
+                "a: &a {p: 1}\nb: &b {p: 2, q: 2}\nc:\n  <<: [*a, *b]",
+                r#"{"a":{"p":1},"b":{"p":2,"q":2},"c":{"p":1,"q":2}}"#,
+            ),
+            ("a: 1\na: 2", r#"{"a":2}"#),
+            ("---\na: 1\n---\nb: 2", r#"{"a":1}"#),
+            ("a: \u{85}", r#"{"a":null}"#),
+            ("\u{feff}a: 1", r#"{"a":1}"#),
+            ("a: .inf", "error: json: unsupported value: +Inf"),
+            (
+                "a: *unknown",
+                "error: yaml: unknown anchor 'unknown' referenced",
+            ),
+            (
+                "a: &a [*a]",
+                "error: yaml: anchor 'a' value contains itself",
+            ),
+            (
+                "c:\n  <<: 1",
+                "error: yaml: map merge requires map or sequence of maps as the value",
+            ),
+            (
+                "a: b: c",
+                "error: yaml: mapping values are not allowed in this context",
+            ),
+            (
+                "a: [1, 2",
+                "error: yaml: line 1: did not find expected ',' or ']'",
+            ),
+            (
+                "a:\n\t- b",
+                "error: yaml: line 2: found character that cannot start any token",
+            ),
+            (
+                "a: !!int abc",
+                "error: yaml: cannot decode !!str `abc` as a !!int",
+            ),
+            (
+                "? [a]\n: b",
+                "error: yaml: invalid map key: []interface {}{\"a\"}",
+            ),
+            (
+                "~: a",
+                "error: unsupported map key of type: %!s(<nil>), key: <nil>, value: \"a\"",
+            ),
+            (
+                "a: \u{7f}",
+                "error: yaml: control characters are not allowed",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(json(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn alias_bombs_and_depth_are_refused() {
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let refs = vec![format!("*{}", pair[0]); 9].join(",");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", pair[1], pair[1]));
+        }
+        assert_eq!(
+            json(&bomb),
+            "error: yaml: document contains excessive aliasing"
+        );
+        let deep: String = (0..=MAX_DEPTH)
+            .map(|i| format!("{}- \n", "  ".repeat(i)))
+            .collect();
+        assert!(
+            json(&deep).starts_with("error: yaml: exceeded max depth"),
+            "{}",
+            json(&deep)
+        );
+        // Aliases that nest each other deeper than the limit are caught too.
+        let mut nested = String::from("a0: &a0 [x]\n");
+        for i in 1..12 {
+            let inner = "[".repeat(100) + &format!("*a{}", i - 1) + &"]".repeat(100);
+            nested.push_str(&format!("a{i}: &a{i} {inner}\n"));
+        }
+        assert!(
+            json(&nested).starts_with("error: yaml: "),
+            "{}",
+            json(&nested)
+        );
+    }
+
+    #[test]
+    fn targets_follow_helm() {
+        let err = |text, target| unmarshal(text, target).1.map(|e| e.to_string());
+        assert_eq!(
+            err("- a", Target::Map).as_deref(),
+            Some(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}"
+            )
+        );
+        assert_eq!(
+            err("a: b", Target::List).as_deref(),
+            Some(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal object into Go value of type []interface {}"
+            )
+        );
+        assert_eq!(
+            err("a: [", Target::Map).as_deref(),
+            Some("error converting YAML to JSON: yaml: line 1: did not find expected node content")
+        );
+        assert_eq!(unmarshal("", Target::Map).0, Value::map(Map::new()));
+    }
 }

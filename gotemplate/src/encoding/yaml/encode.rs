@@ -422,3 +422,143 @@ fn key_less(a: &str, b: &str, v3: bool) -> bool {
         return ca < cb;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::map(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    // Each expected text is what `helm template` (v4.1.4) printed for `toYaml` of the value
+    // (values-file numbers are float64), recorded from the differential test's run.
+    #[test]
+    fn to_yaml_matches_recorded_helm_output() {
+        let long = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp qqqq rrrr ssss tttt uuuu";
+        let cases: Vec<(Value, &str)> = vec![
+            (Value::Nil, "null\n"),
+            (Value::Float(1e6), "1000000\n"),
+            (Value::Float(1e20), "1e+20\n"),
+            (Value::Float(1e21), "1e+21\n"),
+            (Value::Float(1e-6), "1e-06\n"),
+            (Value::Float(123456789.5), "1.234567895e+08\n"),
+            (Value::Float(9223372036854775807.0), "9223372036854776000\n"),
+            (Value::Float(-0.0), "0\n"),
+            (Value::Int64(-7), "-7\n"),
+            (Value::from("yes"), "\"yes\"\n"),
+            (Value::from("12:30"), "\"12:30\"\n"),
+            (Value::from("2024-01-01"), "\"2024-01-01\"\n"),
+            (Value::from("a: b"), "'a: b'\n"),
+            (Value::from("'q'"), "'''q'''\n"),
+            (Value::from(" lead"), "' lead'\n"),
+            (Value::from("a\tb"), "\"a\\tb\"\n"),
+            (Value::from("hi 😀"), "\"hi \\U0001F600\"\n"),
+            (Value::from("\u{feff}a"), "\"\\uFEFF\\x61\"\n"),
+            (Value::from("line1\nline2\n"), "|\n  line1\n  line2\n"),
+            (Value::from("line1\nline2"), "|-\n  line1\n  line2\n"),
+            (Value::from(" lead\nline2"), "|2-\n   lead\n  line2\n"),
+            (Value::from("a\u{85}b"), "a b\n"),
+            (
+                map(&[("long", Value::from(long))]),
+                "long: aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll mmmm nnnn oooo pppp\n  qqqq rrrr ssss tttt uuuu\n",
+            ),
+            (
+                map(&[
+                    ("a10", Value::Float(1.0)),
+                    ("a2", Value::Float(2.0)),
+                    ("B", Value::Float(3.0)),
+                    ("b", Value::Float(4.0)),
+                    ("1", Value::Float(5.0)),
+                    ("10", Value::Float(6.0)),
+                    ("2", Value::Float(7.0)),
+                    ("", Value::Float(8.0)),
+                    ("-", Value::Float(12.0)),
+                ]),
+                "\"\": 8\n'-': 12\n\"1\": 5\n\"2\": 7\n\"10\": 6\nB: 3\na2: 2\na10: 1\nb: 4\n",
+            ),
+            (
+                Value::list(vec![
+                    Value::list(vec!["a".into(), "b".into()]),
+                    Value::list(vec![]),
+                    Value::map(Map::new()),
+                    map(&[("x", Value::list(vec![Value::Float(1.0)]))]),
+                ]),
+                "- - a\n  - b\n- []\n- {}\n- x:\n  - 1\n",
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(marshal(&value).as_deref(), Ok(expected), "{value:?}");
+        }
+        // A key over 128 bytes is written as a complex key.
+        let key = "k".repeat(129);
+        assert_eq!(
+            marshal(&map(&[(&key, Value::Float(1.0))])),
+            Ok(format!("? {key}\n: 1\n"))
+        );
+    }
+
+    #[test]
+    fn to_yaml_pretty_indents_sequences_and_keeps_go_floats() {
+        let value = map(&[
+            ("big", Value::Float(1e6)),
+            ("nan", Value::Float(f64::NAN)),
+            (
+                "nested",
+                Value::list(vec![Value::list(vec!["a".into(), "b".into()])]),
+            ),
+            ("bytes", Value::Bytes(std::sync::Arc::from(&b"hi"[..]))),
+            ("tab", Value::from("a\tb\nc")),
+        ]);
+        assert_eq!(
+            marshal_pretty(&value).as_deref(),
+            Ok(
+                "big: 1e+06\nbytes:\n  - 104\n  - 105\nnan: .nan\nnested:\n  - - a\n    - b\ntab: |-\n  a\tb\n  c\n"
+            )
+        );
+    }
+
+    #[test]
+    fn refusals_are_errors_not_panics() {
+        assert_eq!(
+            marshal(&Value::Float(f64::NAN)),
+            Err(Error::UnsupportedValue("NaN".into()))
+        );
+        assert_eq!(
+            marshal(&Value::from("del\u{7f}")),
+            Err(Error::control_characters())
+        );
+        let long_key = map(&[(&"<".repeat(200), Value::Nil)]);
+        assert!(marshal(&long_key).is_err());
+        // Deeper than go-yaml reads: an error, with no recursion to overflow the stack.
+        let mut deep = Value::Nil;
+        for _ in 0..=MAX_DEPTH {
+            deep = Value::list(vec![deep]);
+        }
+        assert_eq!(marshal(&deep), Err(Error::TooDeep(MAX_DEPTH)));
+        assert_eq!(marshal_pretty(&deep), Err(Error::TooDeep(MAX_DEPTH)));
+        // Dropping a value this deep recurses (Value's own drop); tests leak it instead.
+        std::mem::forget(deep);
+    }
+
+    #[test]
+    fn natural_key_order_is_go_yamls() {
+        let less = |a: &str, b: &str| key_less(a, b, false);
+        assert!(less("a2", "a10"));
+        assert!(less("_x", "B"), "non-letters before letters");
+        assert!(less("a1", "a01"));
+        assert!(
+            less("x1z", "x01y"),
+            "equal numbers: the shorter digit run first"
+        );
+        assert!(!less("b", "b"));
+        // go-yaml v3: after a digit, a letter before a non-letter.
+        assert!(key_less("1a", "10", true));
+        assert!(!key_less("1a", "10", false));
+    }
+}
