@@ -183,17 +183,21 @@ impl<'a> Emitter<'a> {
 
     /// A scalar node with the style its encoder asked for.
     pub(crate) fn scalar(&mut self, value: &str, requested: Style, ctx: Ctx) {
+        let analysis = self.analyze(value.as_bytes());
+        self.analyzed_scalar(value, requested, ctx, analysis);
+    }
+
+    fn analyzed_scalar(&mut self, value: &str, requested: Style, ctx: Ctx, analysis: Analysis) {
         self.enter(ctx);
         let bytes = value.as_bytes();
-        let analysis = self.analyze(bytes);
         let style = self.select_style(requested, bytes, analysis);
         self.increase_indent(true, false, ctx.parent);
         let allow_breaks = !self.simple_key_context;
         match style {
-            Style::Plain => self.write_plain(bytes, allow_breaks),
-            Style::SingleQuoted => self.write_single_quoted(bytes, allow_breaks),
-            Style::DoubleQuoted => self.write_double_quoted(bytes, allow_breaks),
-            Style::Literal => self.write_literal(bytes),
+            Style::Plain => self.write_plain(value, allow_breaks),
+            Style::SingleQuoted => self.write_single_quoted(value, allow_breaks),
+            Style::DoubleQuoted => self.write_double_quoted(value, allow_breaks),
+            Style::Literal => self.write_literal(value),
         }
         self.pop_indent();
     }
@@ -252,7 +256,7 @@ impl<'a> Emitter<'a> {
         let analysis = self.analyze(key.as_bytes());
         let simple = !analysis.multiline && key.len() <= 128;
         if simple {
-            self.scalar(
+            self.analyzed_scalar(
                 key,
                 requested,
                 Ctx {
@@ -261,10 +265,11 @@ impl<'a> Emitter<'a> {
                     simple_key: true,
                     parent: Parent::MappingKey,
                 },
+                analysis,
             );
         } else {
             self.write_indicator("?", true, false, true);
-            self.scalar(
+            self.analyzed_scalar(
                 key,
                 requested,
                 Ctx {
@@ -273,6 +278,7 @@ impl<'a> Emitter<'a> {
                     simple_key: false,
                     parent: Parent::MappingKey,
                 },
+                analysis,
             );
         }
         simple
@@ -339,12 +345,9 @@ impl<'a> Emitter<'a> {
     }
 
     /// Copies the character at `*i` and moves past it.
-    fn write(&mut self, b: &[u8], i: &mut usize) {
-        let w = width(b[*i]).min(b.len() - *i);
-        // The slice is whole characters of a `str`, so this cannot fail.
-        if let Ok(text) = std::str::from_utf8(&b[*i..*i + w]) {
-            self.out.push_str(text);
-        }
+    fn write(&mut self, s: &str, i: &mut usize) {
+        let w = width(s.as_bytes()[*i]).min(s.len() - *i);
+        self.out.push_str(&s[*i..*i + w]);
         self.column += 1;
         *i += w;
     }
@@ -354,12 +357,12 @@ impl<'a> Emitter<'a> {
         self.column += s.chars().count() as i64;
     }
 
-    fn write_break(&mut self, b: &[u8], i: &mut usize) {
-        if b[*i] == b'\n' {
+    fn write_break(&mut self, s: &str, i: &mut usize) {
+        if s.as_bytes()[*i] == b'\n' {
             self.put_break();
             *i += 1;
         } else {
-            self.write(b, i);
+            self.write(s, i);
             self.column = 0;
             if self.dialect == Dialect::V3 {
                 self.indention = true;
@@ -572,10 +575,21 @@ impl<'a> Emitter<'a> {
         style
     }
 
-    fn write_plain(&mut self, value: &[u8], allow_breaks: bool) {
+    fn write_plain(&mut self, text: &str, allow_breaks: bool) {
+        let value = text.as_bytes();
         let skip_space = self.dialect == Dialect::V3 && value.is_empty();
         if !self.whitespace && !skip_space {
             self.put(' ');
+        }
+        // Without spaces or line breaks there is nowhere to fold: copy it whole.
+        if text.is_ascii() && !value.iter().any(|&c| matches!(c, b' ' | b'\n' | b'\r')) {
+            self.out.push_str(text);
+            self.column += value.len() as i64;
+            if !skip_space {
+                self.whitespace = false;
+            }
+            self.indention = false;
+            return;
         }
         let mut spaces = false;
         let mut breaks = false;
@@ -590,21 +604,21 @@ impl<'a> Emitter<'a> {
                     self.write_indent();
                     i += 1;
                 } else {
-                    self.write(value, &mut i);
+                    self.write(text, &mut i);
                 }
                 spaces = true;
             } else if is_break(value, i) {
                 if !breaks && value[i] == b'\n' {
                     self.put_break();
                 }
-                self.write_break(value, &mut i);
+                self.write_break(text, &mut i);
                 self.indention = true;
                 breaks = true;
             } else {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(value, &mut i);
+                self.write(text, &mut i);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -616,7 +630,8 @@ impl<'a> Emitter<'a> {
         self.indention = false;
     }
 
-    fn write_single_quoted(&mut self, value: &[u8], allow_breaks: bool) {
+    fn write_single_quoted(&mut self, text: &str, allow_breaks: bool) {
+        let value = text.as_bytes();
         self.write_indicator("'", true, false, false);
         let mut spaces = false;
         let mut breaks = false;
@@ -633,14 +648,14 @@ impl<'a> Emitter<'a> {
                     self.write_indent();
                     i += 1;
                 } else {
-                    self.write(value, &mut i);
+                    self.write(text, &mut i);
                 }
                 spaces = true;
             } else if is_break(value, i) {
                 if !breaks && value[i] == b'\n' {
                     self.put_break();
                 }
-                self.write_break(value, &mut i);
+                self.write_break(text, &mut i);
                 self.indention = true;
                 breaks = true;
             } else {
@@ -650,7 +665,7 @@ impl<'a> Emitter<'a> {
                 if value[i] == b'\'' {
                     self.put('\'');
                 }
-                self.write(value, &mut i);
+                self.write(text, &mut i);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -661,7 +676,8 @@ impl<'a> Emitter<'a> {
         self.indention = false;
     }
 
-    fn write_double_quoted(&mut self, value: &[u8], allow_breaks: bool) {
+    fn write_double_quoted(&mut self, text: &str, allow_breaks: bool) {
+        let value = text.as_bytes();
         let mut spaces = false;
         self.write_indicator("\"", true, false, false);
         let bom = starts_with_bom(value);
@@ -725,11 +741,11 @@ impl<'a> Emitter<'a> {
                     }
                     i += 1;
                 } else {
-                    self.write(value, &mut i);
+                    self.write(text, &mut i);
                 }
                 spaces = true;
             } else {
-                self.write(value, &mut i);
+                self.write(text, &mut i);
                 spaces = false;
             }
         }
@@ -768,7 +784,8 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn write_literal(&mut self, value: &[u8]) {
+    fn write_literal(&mut self, text: &str) {
+        let value = text.as_bytes();
         self.write_indicator("|", true, false, false);
         self.write_block_scalar_hints(value);
         self.put_break();
@@ -778,14 +795,22 @@ impl<'a> Emitter<'a> {
         let mut i = 0;
         while i < value.len() {
             if is_break(value, i) {
-                self.write_break(value, &mut i);
+                self.write_break(text, &mut i);
                 self.indention = true;
                 breaks = true;
             } else {
                 if breaks {
                     self.write_indent();
                 }
-                self.write(value, &mut i);
+                // Copy the rest of the line at once.
+                let mut end = i;
+                while end < value.len() && !is_break(value, end) {
+                    end += 1;
+                }
+                let line = &text[i..end];
+                self.out.push_str(line);
+                self.column += line.chars().count() as i64;
+                i = end;
                 self.indention = false;
                 breaks = false;
             }
