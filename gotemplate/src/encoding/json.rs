@@ -109,9 +109,12 @@ fn write_nested(out: &mut String, value: &Value, format: Format, base: usize) ->
                     out.push('{');
                     stack.push(Frame::Map(map.iter(), false));
                 }
+                // `depth` is the indentation level too, which an object's data shares;
+                // objects' data do not nest objects without end, so this recursion is
+                // shallow.
                 Value::Object(object) => match object.json_fields() {
                     Some(fields) => write_struct(out, &fields, format, depth + 1)?,
-                    None => write_nested(out, &object.data(), format, depth + 1)?,
+                    None => write_nested(out, &object.data(), format, depth)?,
                 },
             }
         }

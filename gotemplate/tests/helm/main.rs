@@ -333,6 +333,11 @@ Type: application
         "printf \"%v\" (.Files.Lines \"files/nl.txt\")",
         ".Files.Get \"files/sub/c.yaml\"",
         "printf \"%v\" (.Files.GetBytes \"files/b.txt\")",
+        "toYamlPretty (.Files.Glob \"files/*.txt\")",
+        "toToml (.Files.Glob \"files/*.txt\")",
+        "toPrettyJson (.Files.Glob \"secrets/*\")",
+        "toPrettyJson .Capabilities",
+        "toPrettyJson (list .Capabilities.HelmVersion (.Files.Glob \"secrets/*\"))",
     ];
     let mut template = String::from("{{- define \"out\" }}{{ . | b64enc | quote }}{{ end }}\n");
     for (i, expression) in expressions.iter().enumerate() {
@@ -404,6 +409,17 @@ Type: application
         method(&dot_files, "Lines", Some("files/nl.txt")).to_string(),
         s(method(&dot_files, "Get", Some("files/sub/c.yaml"))),
         method(&dot_files, "GetBytes", Some("files/b.txt")).to_string(),
+        s(call("toYamlPretty", glob("files/*.txt").into_value())),
+        s(call("toToml", glob("files/*.txt").into_value())),
+        s(call("toPrettyJson", glob("secrets/*").into_value())),
+        s(call("toPrettyJson", caps.clone())),
+        s(call(
+            "toPrettyJson",
+            Value::list(vec![
+                field(&caps, "HelmVersion"),
+                glob("secrets/*").into_value(),
+            ]),
+        )),
     ];
     let mut failures = Vec::new();
     for ((expression, expected), got) in expressions.iter().zip(&theirs).zip(&ours) {
