@@ -104,21 +104,7 @@ c{{ $i }}: {{ include "call" (list $c.f $c.v) | b64enc | quote }}
         "helm template failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut outputs = vec![String::new(); cases.len()];
-    for line in stdout.lines() {
-        let Some((key, value)) = line.split_once(": ") else {
-            continue;
-        };
-        let Some(index) = key.strip_prefix('c').and_then(|i| i.parse::<usize>().ok()) else {
-            continue;
-        };
-        let b64 = value.trim().trim_matches('"');
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .expect("helm output is base64");
-        outputs[index] = String::from_utf8(bytes).expect("helm output is UTF-8");
-    }
-    outputs
+    parse_outputs(&stdout, cases.len())
 }
 
 /// Ours, for one case: the registered template function, called as the executor calls it.
@@ -200,26 +186,22 @@ fn check(mut cases: Vec<Case>, known: &[(&'static str, &'static str)]) {
 
 mod cases;
 
+/// Every encoding function on every case (encoders on all value shapes, decoders on valid
+/// and broken documents, TOML both ways, and every `values*.yaml` of the shared real
+/// charts through `fromYaml` and each encoder) in one `helm template` run.
 #[test]
-fn encoders_match_helm() {
-    check(cases::encoder_cases(), &[]);
-}
-
-#[test]
-fn decoders_match_helm() {
-    check(cases::decoder_cases(), cases::KNOWN_DIFFERENCES);
-}
-
-#[test]
-fn toml_matches_helm() {
-    check(cases::toml_cases(), &[]);
+fn functions_match_helm() {
+    let mut all = cases::encoder_cases();
+    all.extend(cases::decoder_cases());
+    all.extend(cases::toml_cases());
+    all.extend(real_values_cases());
+    check(all, cases::KNOWN_DIFFERENCES);
 }
 
 /// Every `values*.yaml` under `../shared/data/helm-charts`, read the way Helm reads a values
 /// file (`fromYaml` is the same `sigs.k8s.io/yaml` call as `LoadValues`) and printed with
-/// each encoder: byte-identical to real Helm, in one `helm template` run.
-#[test]
-fn real_chart_values_match_helm() {
+/// each encoder.
+fn real_values_cases() -> Vec<Case> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/helm-charts");
     let mut files = Vec::new();
     let mut dirs = vec![root.clone()];
@@ -248,20 +230,20 @@ fn real_chart_values_match_helm() {
     let mut cases = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("values file");
-        for func in ["toYaml", "toYamlPretty", "toJson", "toPrettyJson", "toToml"] {
+        for func in [
+            "fromYaml|toYaml",
+            "fromYaml|toYamlPretty",
+            "fromYaml|toJson",
+            "fromYaml|toPrettyJson",
+            "fromYaml|toToml",
+        ] {
             cases.push(Case {
-                func: match func {
-                    "toYaml" => "fromYaml|toYaml",
-                    "toYamlPretty" => "fromYaml|toYamlPretty",
-                    "toJson" => "fromYaml|toJson",
-                    "toPrettyJson" => "fromYaml|toPrettyJson",
-                    _ => "fromYaml|toToml",
-                },
+                func,
                 input: json!(text),
             });
         }
     }
-    check(cases, &[]);
+    cases
 }
 
 /// `.Chart`, `.Files` and `.Capabilities` against real Helm: what templates print of
