@@ -38,6 +38,7 @@ mod exec;
 pub mod fmt;
 pub mod func;
 mod funcmap;
+pub mod helm;
 mod lex;
 mod parse;
 pub mod sprig;

@@ -83,6 +83,13 @@ pub trait Object: fmt::Debug + Send + Sync {
     /// JSON-tagged fields, as `encoding/json` would see it.
     fn data(&self) -> Value;
 
+    /// A struct's fields as `encoding/json` writes them: in declaration order (JSON keeps
+    /// a struct's field order, where it sorts a map's keys). `None` (the default) for
+    /// values that are maps or slices to JSON, which then use [`Object::data`].
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
+
     /// `%v`. Structs print as Go prints them (`{a b}`, `&{a b}` behind a pointer).
     fn format_v(&self) -> String {
         self.data().to_string()
