@@ -12,6 +12,7 @@ use super::GlobalArgs;
 use super::apply::parse_duration;
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::release::deploy;
+use crate::release::lock::LockOptions;
 use crate::release::{ReleaseId, Revision, Status};
 
 /// Starts the async runtime cluster commands run on.
@@ -60,9 +61,8 @@ pub struct DeployArgs {
     /// Do not run the chart's hooks
     #[arg(long)]
     pub no_hooks: bool,
-    /// When another run holds the release's lock, wait this long for it instead of failing
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub wait_for_lock: Option<Duration>,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// A description for the revision, shown by `history`
     #[arg(long)]
     pub description: Option<String>,
@@ -77,8 +77,28 @@ impl DeployArgs {
             atomic: self.atomic,
             history_max: self.history_max,
             no_hooks: self.no_hooks,
-            wait_for_lock: self.wait_for_lock,
+            lock: self.lock.options(),
             description: self.description.clone(),
+        }
+    }
+}
+
+/// How a command takes a release's lock.
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// When another run holds the release's lock, wait this long for it instead of failing
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub wait_for_lock: Option<Duration>,
+    /// How long the release's lock outlives a run that died holding it
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_ttl: Duration,
+}
+
+impl LockArgs {
+    pub fn options(&self) -> LockOptions {
+        LockOptions {
+            wait: self.wait_for_lock,
+            ttl: self.lock_ttl,
         }
     }
 }

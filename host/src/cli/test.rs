@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::apply::parse_duration;
-use super::release::{print_summary, print_tests, release_id, runtime};
+use super::release::{LockArgs, print_summary, print_tests, release_id, runtime};
 use super::{GlobalArgs, Outcome};
 use crate::release::history::{self, History};
 use crate::release::hooks::{self, Event};
@@ -20,16 +20,15 @@ pub struct TestArgs {
     /// How long each test may take
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
-    /// When another run holds the release's lock, wait this long for it instead of failing
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub wait_for_lock: Option<Duration>,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 pub fn run(global: &GlobalArgs, args: TestArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
         let cluster = global.connect().await?;
         let id = release_id(&cluster, &args.release)?;
-        let lock = Lock::acquire(cluster.clone(), &id, args.wait_for_lock).await?;
+        let lock = Lock::acquire(cluster.clone(), &id, &args.lock.options()).await?;
         let result = async {
             let history = History::load(&cluster, &id).await?;
             let mut revision =

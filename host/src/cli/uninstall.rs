@@ -8,7 +8,7 @@ use clap::Args;
 use colored::Colorize;
 
 use super::apply::parse_duration;
-use super::release::{release_id, runtime};
+use super::release::{LockArgs, release_id, runtime};
 use super::{GlobalArgs, Outcome};
 use crate::release::uninstall::{self, Options};
 
@@ -29,9 +29,8 @@ pub struct UninstallArgs {
     /// Do not run the chart's delete hooks
     #[arg(long)]
     pub no_hooks: bool,
-    /// When another run holds the release's lock, wait this long for it instead of failing
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub wait_for_lock: Option<Duration>,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Print what was done as JSON
     #[arg(short = 'o', long, value_parser = ["text", "json"], default_value = "text")]
     pub output: String,
@@ -54,7 +53,7 @@ pub fn run(
         for name in &args.releases {
             let id = release_id(&cluster, name)?;
             let report =
-                uninstall::uninstall(cluster.clone(), &id, &options, args.wait_for_lock).await?;
+                uninstall::uninstall(cluster.clone(), &id, &options, &args.lock.options()).await?;
             if args.output == "text" {
                 for object in &report.deleted {
                     writeln!(out, "{object} {}", "deleted".red())?;

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::history::{self, History};
 use super::hooks::{self, Event};
-use super::lock::Lock;
+use super::lock::{Lock, LockOptions};
 use super::record::{Applied, HookRecord, Revision, Status, now};
 use super::wait;
 use super::{Error, Release, ReleaseId, Result, legacy};
@@ -41,8 +41,7 @@ pub struct Options {
     /// Revisions kept (0: all).
     pub history_max: usize,
     pub no_hooks: bool,
-    /// Wait this long for another run's lock instead of failing at once.
-    pub wait_for_lock: Option<Duration>,
+    pub lock: LockOptions,
     /// A description for the revision instead of the default.
     pub description: Option<String>,
 }
@@ -56,7 +55,7 @@ impl Default for Options {
             atomic: false,
             history_max: 10,
             no_hooks: false,
-            wait_for_lock: None,
+            lock: LockOptions::default(),
             description: None,
         }
     }
@@ -112,7 +111,7 @@ impl Session {
         let lock = if dry_run {
             None
         } else {
-            Some(Lock::acquire(cluster.clone(), &id, options.wait_for_lock).await?)
+            Some(Lock::acquire(cluster.clone(), &id, &options.lock).await?)
         };
         let mut history = History::load(&cluster, &id).await?;
         if !dry_run {

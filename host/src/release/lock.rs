@@ -13,10 +13,24 @@ use super::{Error, ReleaseId, Result};
 use crate::cluster::{Cluster, Resource, WriteOptions};
 use crate::manifest::ObjectRef;
 
-/// How long a lease lasts without renewal: how soon a dead holder's lock frees itself.
-pub const LEASE_SECONDS: i64 = 30;
-/// How often the holder renews.
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How a run takes a release's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockOptions {
+    /// Wait this long for another run's lock instead of failing at once.
+    pub wait: Option<Duration>,
+    /// How long the lock outlives a holder that stopped renewing it (one that died): the
+    /// holder renews it every third of this.
+    pub ttl: Duration,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        LockOptions {
+            wait: None,
+            ttl: Duration::from_secs(30),
+        }
+    }
+}
 
 /// A held lock. Dropping it stops renewing (the lease then expires); [`Lock::release`] frees
 /// it at once.
@@ -93,8 +107,10 @@ impl Lock {
     pub async fn acquire(
         cluster: Arc<Cluster>,
         release: &ReleaseId,
-        wait: Option<Duration>,
+        options: &LockOptions,
     ) -> Result<Lock> {
+        let wait = options.wait;
+        let ttl = options.ttl.as_secs().clamp(1, i32::MAX as u64) as i64;
         let resource = cluster
             .resource("coordination.k8s.io/v1", "Lease")
             .await?
@@ -108,7 +124,7 @@ impl Lock {
         let holder = identity();
         let deadline = wait.map(|w| tokio::time::Instant::now() + w);
         loop {
-            match try_acquire(&cluster, &resource, &reference, &holder).await? {
+            match try_acquire(&cluster, &resource, &reference, &holder, ttl).await? {
                 None => break,
                 Some(other) => {
                     let waiting = deadline.is_some_and(|d| tokio::time::Instant::now() < d);
@@ -136,6 +152,7 @@ impl Lock {
             resource.clone(),
             reference.clone(),
             holder.clone(),
+            Duration::from_secs(ttl.unsigned_abs()) / 3,
             stopped,
         ));
         Ok(Lock {
@@ -186,12 +203,13 @@ async fn try_acquire(
     resource: &Resource,
     reference: &ObjectRef,
     holder: &str,
+    ttl: i64,
 ) -> Result<Option<Holder>> {
     let now = jiff::Timestamp::now();
     let spec = |transitions: i64| {
         json!({
             "holderIdentity": holder,
-            "leaseDurationSeconds": LEASE_SECONDS,
+            "leaseDurationSeconds": ttl,
             "acquireTime": micro_time(now),
             "renewTime": micro_time(now),
             "leaseTransitions": transitions,
@@ -212,7 +230,7 @@ async fn try_acquire(
                 Ok(_) => Ok(None),
                 // Someone created it first: look again.
                 Err(err) if err.code() == Some(409) => {
-                    Box::pin(try_acquire(cluster, resource, reference, holder)).await
+                    Box::pin(try_acquire(cluster, resource, reference, holder, ttl)).await
                 }
                 Err(err) => Err(err.into()),
             }
@@ -238,7 +256,9 @@ async fn try_acquire(
                     // Another run took it between our read and write: report it.
                     match cluster.get(resource, reference).await? {
                         Some(lease) => Ok(holder_of(&lease).filter(|h| h.identity != holder)),
-                        None => Box::pin(try_acquire(cluster, resource, reference, holder)).await,
+                        None => {
+                            Box::pin(try_acquire(cluster, resource, reference, holder, ttl)).await
+                        }
                     }
                 }
                 Err(err) => Err(err.into()),
@@ -253,11 +273,12 @@ async fn renew(
     resource: Resource,
     reference: ObjectRef,
     holder: String,
+    every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(RENEW_EVERY) => {}
+            _ = tokio::time::sleep(every.max(Duration::from_millis(200))) => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::history::{self, History};
 use super::hooks::{self, Event};
-use super::lock::Lock;
+use super::lock::{Lock, LockOptions};
 use super::record::Status;
 use super::wait;
 use super::{Error, ReleaseId, Result};
@@ -52,9 +52,9 @@ pub async fn uninstall(
     cluster: Arc<Cluster>,
     id: &ReleaseId,
     options: &Options,
-    wait_for_lock: Option<Duration>,
+    lock: &LockOptions,
 ) -> Result<Report> {
-    let lock = Lock::acquire(cluster.clone(), id, wait_for_lock).await?;
+    let lock = Lock::acquire(cluster.clone(), id, lock).await?;
     let result = uninstall_locked(&cluster, id, options).await;
     let released = lock.release().await;
     let report = result?;
