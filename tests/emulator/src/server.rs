@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use crate::controllers::Controllers;
 use crate::discovery;
 use crate::faults::{Fault, Faults};
 use crate::registry::ResourceType;
@@ -38,6 +39,8 @@ use crate::util::parse_query;
 pub struct Shared {
     /// The cluster.
     pub store: Mutex<Store>,
+    /// The controllers that make stored objects come alive (lock before the store).
+    pub controllers: Mutex<Controllers>,
     /// Fault controls.
     pub faults: Faults,
     /// `127.0.0.1:PORT`.
@@ -48,10 +51,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Wraps a store.
-    pub fn new(store: Store, faults: Faults, addr: String) -> Self {
+    /// Wraps a store and its controllers.
+    pub fn new(store: Store, controllers: Controllers, faults: Faults, addr: String) -> Self {
         Self {
             store: Mutex::new(store),
+            controllers: Mutex::new(controllers),
             faults,
             addr,
             requests: AtomicU64::new(0),
@@ -62,6 +66,18 @@ impl Shared {
     /// Locks the store (a panic in another request does not make the store unusable).
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Locks the controllers.
+    pub fn controllers(&self) -> MutexGuard<'_, Controllers> {
+        self.controllers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs the controllers once.
+    pub fn tick(&self) {
+        let mut controllers = self.controllers();
+        let mut store = self.lock();
+        controllers.tick(&mut store);
     }
 }
 
