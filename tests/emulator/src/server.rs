@@ -680,6 +680,9 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
 fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
     let body: Value = if r.body.is_empty() {
         json!({})
+    } else if r.content_type.contains("protobuf") {
+        crate::proto::decode(&r.body)
+            .map_err(|m| ApiError::bad_request(format!("invalid delete options: {m}")))?
     } else {
         serde_json::from_slice(&r.body)
             .map_err(|e| ApiError::bad_request(format!("invalid delete options: {e}")))?

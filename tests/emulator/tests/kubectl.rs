@@ -2,6 +2,8 @@
 //! starts its own emulator and drives it with kubectl exactly as a user would. A missing
 //! kubectl fails the suite loudly.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -12,29 +14,7 @@ use serde_json::Value;
 
 fn kubectl_bin() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let script = root.join("../shared/tools/peers.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let bin = PathBuf::from(dir).join("kubectl");
-        assert!(
-            bin.is_file(),
-            "kubectl not found at {} (from {})",
-            bin.display(),
-            script.display()
-        );
-        bin
-    })
+    BIN.get_or_init(|| support::peer("kubectl"))
 }
 
 /// An emulator and a kubectl bound to it (own kubeconfig and discovery cache).

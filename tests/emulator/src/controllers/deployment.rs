@@ -292,7 +292,14 @@ fn rollout(
             max_revision + 1
         }
     };
-    replicaset::sync(ctl, store, "apps", &rs_okey, replicas, std::slice::from_ref(dep));
+    replicaset::sync(
+        ctl,
+        store,
+        "apps",
+        &rs_okey,
+        replicas,
+        std::slice::from_ref(dep),
+    );
     (rs_name, revision)
 }
 

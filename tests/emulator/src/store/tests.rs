@@ -301,3 +301,100 @@ fn snapshot_round_trip() {
     assert!(t.get(&c, "v1", "default", "persisted").is_ok());
     assert_eq!(t.resource_version(), s.resource_version());
 }
+
+#[test]
+fn annotations_over_256_kib_are_refused_by_every_write() {
+    let mut s = store();
+    let c = rt(&s, "", "ConfigMap");
+    let big = "x".repeat(300 * 1024);
+    let message = "ConfigMap \"a\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes";
+    let mut obj = cm("a");
+    obj["metadata"]["annotations"] = json!({"big": big});
+    let e = s
+        .create(&c, "v1", "default", obj, &opts())
+        .expect_err("create");
+    assert_eq!((e.code, e.message.as_str()), (422, message));
+    assert_eq!(e.details.causes[0].reason, "FieldValueTooLong");
+    let current = s
+        .create(&c, "v1", "default", cm("a"), &opts())
+        .expect("small")
+        .object;
+    let mut replaced = current.clone();
+    replaced["metadata"]["annotations"] = json!({"big": big});
+    let e = s
+        .update(&c, "v1", "default", "a", replaced, &opts(), Part::Main)
+        .expect_err("update");
+    assert_eq!(e.message, message);
+    let merge =
+        serde_json::to_vec(&json!({"metadata": {"annotations": {"big": big}}})).expect("json");
+    for ct in [
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+    ] {
+        let e = s
+            .patch(&c, "v1", "default", "a", ct, &merge, &opts(), Part::Main)
+            .expect_err(ct);
+        assert_eq!(e.message, message, "{ct}");
+    }
+    let json_patch = serde_json::to_vec(
+        &json!([{"op": "add", "path": "/metadata/annotations", "value": {"big": big}}]),
+    )
+    .expect("json");
+    let e = s
+        .patch(
+            &c,
+            "v1",
+            "default",
+            "a",
+            "application/json-patch+json",
+            &json_patch,
+            &opts(),
+            Part::Main,
+        )
+        .expect_err("json patch");
+    assert_eq!(e.message, message);
+    let applied = serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "a", "annotations": {"big": big}}}))
+    .expect("json");
+    let e = s
+        .patch(
+            &c,
+            "v1",
+            "default",
+            "a",
+            "application/apply-patch+yaml",
+            &applied,
+            &opts(),
+            Part::Main,
+        )
+        .expect_err("apply");
+    assert_eq!(e.message, message);
+    // Nothing was written.
+    let now = s.get(&c, "v1", "default", "a").expect("get");
+    assert_eq!(
+        now["metadata"]["resourceVersion"],
+        current["metadata"]["resourceVersion"]
+    );
+    // Just under the limit is fine.
+    let mut fits = cm("b");
+    fits["metadata"]["annotations"] = json!({"k": "x".repeat(256 * 1024 - 1)});
+    s.create(&c, "v1", "default", fits, &opts()).expect("fits");
+    // Custom resources share the rule.
+    let crd_rt = rt(&s, "apiextensions.k8s.io", "CustomResourceDefinition");
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "Widget", "plural": "widgets"},
+                 "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    s.create(&crd_rt, "v1", "", crd, &opts()).expect("crd");
+    let wrt = s
+        .registry
+        .by_path("example.com", "v1", "widgets")
+        .expect("served");
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "annotations": {"big": big}}});
+    let e = s
+        .create(&wrt, "v1", "default", widget, &opts())
+        .expect_err("cr");
+    assert_eq!(
+        e.message,
+        "Widget.example.com \"w\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"
+    );
+}

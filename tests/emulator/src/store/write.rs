@@ -131,10 +131,10 @@ impl Store {
     }
 
     fn validate_object(rt: &ResourceType, name: &str, obj: &Value) -> ApiResult<()> {
-        if rt.crd.is_some() {
-            return Ok(());
+        let mut causes = validate::metadata(obj);
+        if rt.crd.is_none() {
+            causes.extend(validate::object(&rt.group, &rt.kind, obj));
         }
-        let causes = validate::object(&rt.group, &rt.kind, obj);
         if causes.is_empty() {
             Ok(())
         } else {
