@@ -205,6 +205,10 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
                 }
             }
         }
+        ("storage.k8s.io", "StorageClass") => {
+            default_field(obj, &[], "reclaimPolicy", json!("Delete"));
+            default_field(obj, &[], "volumeBindingMode", json!("Immediate"));
+        }
         ("", "PersistentVolumeClaim") => {
             default_field(obj, &["spec"], "volumeMode", json!("Filesystem"));
             default_field(obj, &["status"], "phase", json!("Pending"));

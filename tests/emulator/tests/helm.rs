@@ -437,6 +437,34 @@ fn wait_times_out_on_a_workload_that_never_becomes_ready() {
 }
 
 #[test]
+fn a_rollout_past_its_progress_deadline_fails_the_wait_at_once() {
+    let c = Cluster::new();
+    let chart = lifecycle_chart();
+    let chart = chart.to_str().expect("utf-8 path");
+    let err = c.helm_fails(&[
+        "install",
+        "late",
+        chart,
+        "--wait",
+        "--timeout",
+        "120s",
+        "--set",
+        "neverReady=true,progressDeadlineSeconds=1",
+    ]);
+    assert!(
+        err.contains("resource Deployment/default/late-web not ready. status: Failed"),
+        "{err}"
+    );
+    // Helm stopped at the failure, not at its timeout.
+    assert!(!err.contains("context deadline exceeded"), "{err}");
+    let web = c.must("apps/v1", "Deployment", "default", "late-web");
+    assert_eq!(
+        condition(&web, "Progressing").map(|x| &x["reason"]),
+        Some(&json!("ProgressDeadlineExceeded"))
+    );
+}
+
+#[test]
 fn helms_storage_selectors_and_paging() {
     let c = Cluster::new();
     let chart = shared_chart("hello-world");

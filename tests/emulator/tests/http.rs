@@ -471,3 +471,97 @@ fn library_writes_behind_a_tools_back() {
         "the emulator refused the object: configmaps \"x\" not found"
     );
 }
+
+#[test]
+fn leases_lock_with_create_conflicts_and_resource_versions() {
+    let emu = Emulator::start().expect("start");
+    let mut c = client(&emu);
+    let path = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
+    let lease = |holder: &str, rv: Option<&str>| {
+        let mut l = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "release-web"},
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
+                "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z",
+                "leaseTransitions": 0}});
+        if let Some(rv) = rv {
+            l["metadata"]["resourceVersion"] = json!(rv);
+        }
+        serde_json::to_vec(&l).unwrap_or_default()
+    };
+    // Two writers race to take the lock: the second create loses.
+    let r = c
+        .request("POST", path, Some("application/json"), &lease("a", None))
+        .expect("post");
+    assert_eq!(r.status, 201);
+    let taken = r.json();
+    // MicroTime keeps its microseconds.
+    assert_eq!(taken["spec"]["renewTime"], "2026-01-01T00:00:00.000000Z");
+    let r = c
+        .request("POST", path, Some("application/json"), &lease("b", None))
+        .expect("post");
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "AlreadyExists");
+    // The holder renews with the resourceVersion it read; a stale one conflicts.
+    let rv = taken["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    let item = format!("{path}/release-web");
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("a", Some(&rv)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 200);
+    let renewed = r.json();
+    let rv2 = renewed["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    // Unchanged content writes nothing, so take the lock over to see a new version.
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("b", Some(&rv2)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 200);
+    let rv3 = r.json()["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    assert_ne!(rv3, rv2);
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("a", Some(&rv2)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "Conflict");
+    assert_eq!(
+        c.get(&item).expect("get").json()["spec"]["holderIdentity"],
+        "b"
+    );
+    // Releasing the lock with a stale precondition fails; with the current one it succeeds.
+    let stale =
+        serde_json::to_vec(&json!({"preconditions": {"resourceVersion": rv2}})).unwrap_or_default();
+    let r = c
+        .request("DELETE", &item, Some("application/json"), &stale)
+        .expect("delete");
+    assert_eq!(r.status, 409);
+    let current =
+        serde_json::to_vec(&json!({"preconditions": {"resourceVersion": rv3}})).unwrap_or_default();
+    let r = c
+        .request("DELETE", &item, Some("application/json"), &current)
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert_eq!(c.get(&item).expect("get").status, 404);
+}

@@ -2,13 +2,17 @@
 //! a template comes back, as after `kubectl rollout undo`), old ones scaled to zero and pruned
 //! to `revisionHistoryLimit`, revision annotations, and the status fields rollout checks read
 //! (`observedGeneration`, the replica counts, `Available` and `Progressing`). A rollout
-//! completes at once; with Pods that never become ready it stays unavailable.
+//! completes at once; with Pods that never become ready it stays unavailable, and fails with
+//! `ProgressDeadlineExceeded` after `progressDeadlineSeconds`.
+
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::replicaset;
 use super::{Controllers, condition, get, owned_by, owner_ref, uid_of};
 use crate::store::{DeleteOptions, ObjKey, Part, Store};
+use crate::util::{now_secs, parse_rfc3339};
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
@@ -169,18 +173,76 @@ pub(super) fn reconcile(ctl: &mut Controllers, store: &mut Store, okey: &ObjKey)
         json!({"type": "Available", "status": "False", "lastUpdateTime": "", "lastTransitionTime": "",
             "reason": "MinimumReplicasUnavailable", "message": "Deployment does not have minimum availability."})
     };
+    // A new generation is a new rollout: its progress deadline starts over.
+    let same_rollout = current
+        .and_then(|s| s.get("observedGeneration"))
+        .and_then(Value::as_i64)
+        == Some(generation);
+    let progress_current = current.filter(|_| same_rollout);
     let progressing = if ready >= replicas {
-        json!({"type": "Progressing", "status": "True", "lastUpdateTime": "", "lastTransitionTime": "",
-            "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed.")})
+        condition(
+            progress_current,
+            json!({"type": "Progressing", "status": "True", "lastUpdateTime": "", "lastTransitionTime": "",
+                "reason": "NewReplicaSetAvailable", "message": format!("ReplicaSet \"{rs_name}\" has successfully progressed.")}),
+        )
     } else {
-        json!({"type": "Progressing", "status": "True", "lastUpdateTime": "", "lastTransitionTime": "",
-            "reason": "ReplicaSetUpdated", "message": format!("ReplicaSet \"{rs_name}\" is progressing.")})
+        stalled(ctl, okey, &dep, progress_current, &rs_name)
     };
-    status["conditions"] = json!([
-        condition(current, available_condition),
-        condition(current, progressing)
-    ]);
+    status["conditions"] = json!([condition(current, available_condition), progressing]);
     super::write_status(store, "apps", "Deployment", dep, status);
+}
+
+/// The Progressing condition of a rollout whose Pods are not all ready: `ReplicaSetUpdated`
+/// until `progressDeadlineSeconds` pass without progress, then `ProgressDeadlineExceeded`
+/// (which `kubectl rollout status` and Helm report as a failure at once). A check is queued
+/// for when the deadline falls.
+fn stalled(
+    ctl: &mut Controllers,
+    okey: &ObjKey,
+    dep: &Value,
+    current: Option<&Value>,
+    rs_name: &str,
+) -> Value {
+    let updating = condition(
+        current,
+        json!({"type": "Progressing", "status": "True", "lastUpdateTime": "", "lastTransitionTime": "",
+            "reason": "ReplicaSetUpdated", "message": format!("ReplicaSet \"{rs_name}\" is progressing.")}),
+    );
+    let deadline = dep
+        .pointer("/spec/progressDeadlineSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(600);
+    // `math.MaxInt32` means "no deadline".
+    if deadline <= 0 || deadline >= i64::from(i32::MAX) {
+        return updating;
+    }
+    let previous = current
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"));
+    if previous.is_some_and(|p| p["reason"] == "ProgressDeadlineExceeded") {
+        return previous.cloned().unwrap_or(updating);
+    }
+    let since = updating
+        .get("lastUpdateTime")
+        .and_then(Value::as_str)
+        .and_then(parse_rfc3339)
+        .unwrap_or_else(now_secs);
+    let elapsed = now_secs() - since;
+    if elapsed >= deadline {
+        return condition(
+            current,
+            json!({"type": "Progressing", "status": "False", "lastUpdateTime": "", "lastTransitionTime": "",
+                "reason": "ProgressDeadlineExceeded", "message": format!("ReplicaSet \"{rs_name}\" has timed out progressing.")}),
+        );
+    }
+    let wait = u64::try_from(deadline - elapsed).unwrap_or(1);
+    ctl.enqueue_at(
+        &("apps".to_string(), "deployments".to_string()),
+        okey,
+        Instant::now() + Duration::from_secs(wait),
+    );
+    updating
 }
 
 /// Replaces or adds a condition in a status.

@@ -33,6 +33,7 @@ use crate::store::{ObjKey, Part, ResKey, Store, WriteOptions, Written};
 use crate::util::now_rfc3339;
 
 pub use deployment::pod_template_hash;
+pub use pvc::PROVISIONER;
 
 /// `emulator.kubectl-chart.io/fail: "true"` on a Job, a Pod, or a pod template: the Job fails
 /// (condition `Failed`, reason `BackoffLimitExceeded`), a Pod that does not restart ends
@@ -122,9 +123,16 @@ impl Controllers {
         self.ready_delay = delay;
     }
 
-    /// Whether any work is waiting.
+    /// Whether any work is waiting (including checks queued far ahead, such as a stalled
+    /// Deployment's progress deadline).
     pub fn has_pending(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    /// Whether work is due now.
+    pub fn has_due(&self) -> bool {
+        let now = Instant::now();
+        self.queue.values().any(|at| *at <= now)
     }
 
     /// Runs the controllers once: reads what changed since the last run (everything, the first

@@ -24,11 +24,11 @@ impl Cluster {
         c
     }
 
-    /// Ticks until no work is left (a bounded number of times).
+    /// Ticks until no work is due (a bounded number of times).
     fn settle(&mut self) {
         for _ in 0..10 {
             self.ctl.tick(&mut self.store);
-            if !self.ctl.has_pending() {
+            if !self.ctl.has_due() {
                 return;
             }
         }
@@ -463,6 +463,8 @@ fn load_balancers_claims_and_volumes() {
 
     let data = c.must("", "PersistentVolumeClaim", "default", "data");
     assert_eq!(data["status"]["phase"], "Bound");
+    // The DefaultStorageClass admission named the cluster's default class.
+    assert_eq!(data["spec"]["storageClassName"], "standard");
     assert_eq!(data["status"]["capacity"]["storage"], "2Gi");
     let volume = data["spec"]["volumeName"]
         .as_str()
@@ -471,6 +473,7 @@ fn load_balancers_claims_and_volumes() {
     let pv = c.must("", "PersistentVolume", "", &volume);
     assert_eq!(pv["status"]["phase"], "Bound");
     assert_eq!(pv["spec"]["claimRef"]["name"], "data");
+    assert_eq!(pv["spec"]["storageClassName"], "standard");
     assert_ne!(
         c.must("", "PersistentVolumeClaim", "default", "static")["status"]["phase"],
         "Bound"
@@ -612,4 +615,41 @@ fn work_waits_for_the_ready_delay_and_survives_a_restore() {
     fresh.tick(&mut restored);
     let d = restored.get(&rt, "v1", "default", "web").expect("get");
     assert_eq!(d["status"]["readyReplicas"], 1);
+}
+
+#[test]
+fn a_stalled_rollout_exceeds_its_progress_deadline() {
+    let mut c = Cluster::new();
+    let mut d = deployment("slow", 1, "nginx", json!({NEVER_READY_ANNOTATION: "true"}));
+    d["spec"]["progressDeadlineSeconds"] = json!(1);
+    c.create(d);
+    c.settle();
+    let d = c.must("apps", "Deployment", "default", "slow");
+    assert_eq!(
+        condition_of(&d, "Progressing")["reason"],
+        "ReplicaSetUpdated"
+    );
+    // The controller queued a check for when the deadline falls.
+    assert!(c.ctl.has_pending());
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    let d = loop {
+        c.settle();
+        let d = c.must("apps", "Deployment", "default", "slow");
+        if condition_of(&d, "Progressing")["status"] == "False"
+            || std::time::Instant::now() > give_up
+        {
+            break d;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let p = condition_of(&d, "Progressing");
+    assert_eq!(p["status"], "False");
+    assert_eq!(p["reason"], "ProgressDeadlineExceeded");
+    assert_eq!(
+        p["message"],
+        format!(
+            "ReplicaSet \"slow-{}\" has timed out progressing.",
+            pod_template_hash(&d)
+        )
+    );
 }

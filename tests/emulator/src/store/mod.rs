@@ -164,8 +164,8 @@ pub fn manager_from_user_agent(ua: &str) -> String {
 }
 
 impl Store {
-    /// A fresh cluster: built-in types, the four system namespaces, the `kubernetes` Service
-    /// and one Ready node. (Each namespace's default ServiceAccount and root CA ConfigMap
+    /// A fresh cluster: built-in types, the four system namespaces, the `kubernetes` Service,
+    /// a default StorageClass (`standard`) and one Ready node. (Each namespace's default ServiceAccount and root CA ConfigMap
     /// come from the controllers, as in a real cluster.)
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(4096);
@@ -194,6 +194,11 @@ impl Store {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
             "spec": {"ports": [{"name": "https", "port": 443, "targetPort": 6443}]}});
         let _ = s.create_builtin("", "Service", "default", svc, &opts);
+        // As on kind, minikube and the clouds: a default class, so claims get a volume.
+        let class = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": crate::controllers::PROVISIONER, "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"});
+        let _ = s.create_builtin("storage.k8s.io", "StorageClass", "", class, &opts);
         let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "emulator-node", "labels": {
                 "kubernetes.io/hostname": "emulator-node", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                 "node-role.kubernetes.io/control-plane": ""}}});

@@ -254,6 +254,7 @@ impl Store {
             obj["spec"] = json!({"finalizers": ["kubernetes"]});
         }
         defaults::apply(&rt.group, &rt.kind, &mut obj, &mut self.alloc);
+        self.admit(rt, &mut obj);
         Self::validate_object(rt, &name, &obj)?;
         let shape = rt.shape(version);
         let entry = match apply_fields {
@@ -289,6 +290,35 @@ impl Store {
             warnings,
             created: true,
         })
+    }
+
+    /// The mutating admission plugins a cluster runs on create: `DefaultStorageClass` gives a
+    /// claim that names no class the default one.
+    fn admit(&self, rt: &ResourceType, obj: &mut Value) {
+        if rt.group.is_empty()
+            && rt.kind == "PersistentVolumeClaim"
+            && obj.pointer("/spec/storageClassName").is_none()
+            && let Some(class) = self.default_storage_class()
+        {
+            obj["spec"]["storageClassName"] = json!(class);
+        }
+    }
+
+    /// The default StorageClass (the newest, if several claim to be).
+    fn default_storage_class(&self) -> Option<String> {
+        self.all_of(&("storage.k8s.io".into(), "storageclasses".into()))
+            .filter(|(_, v)| {
+                v.pointer("/metadata/annotations")
+                    .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+                    .and_then(Value::as_str)
+                    == Some("true")
+            })
+            .max_by_key(|(_, v)| {
+                v.pointer("/metadata/creationTimestamp")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+            .map(|(k, _)| k.1.clone())
     }
 
     /// What storing an object changes in the server itself: a CRD's kind is served from the
