@@ -224,7 +224,14 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             if let Some(Value::Array(subjects)) = obj.pointer_mut("/subjects") {
                 for s in subjects {
                     match s.get("kind").and_then(Value::as_str) {
-                        Some("ServiceAccount") => default_field(s, &[], "apiGroup", json!("")),
+                        // Defaulted to "", which `omitempty` leaves out of every response.
+                        Some("ServiceAccount") => {
+                            if s.get("apiGroup").and_then(Value::as_str) == Some("")
+                                && let Some(m) = s.as_object_mut()
+                            {
+                                m.shift_remove("apiGroup");
+                            }
+                        }
                         Some("User" | "Group") => {
                             default_field(s, &[], "apiGroup", json!("rbac.authorization.k8s.io"))
                         }
@@ -493,6 +500,31 @@ mod tests {
         );
         assert_eq!(ps["containers"][0]["terminationMessagePolicy"], "File");
         assert_eq!(ps["containers"][0]["ports"][0]["protocol"], "TCP");
+    }
+
+    #[test]
+    fn binding_subjects_as_a_server_returns_them() {
+        let mut rb = json!({"subjects": [
+            {"kind": "ServiceAccount", "name": "a", "namespace": "n"},
+            {"kind": "ServiceAccount", "name": "b", "namespace": "n", "apiGroup": ""},
+            {"kind": "User", "name": "u"},
+            {"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}
+        ]});
+        apply(
+            "rbac.authorization.k8s.io",
+            "RoleBinding",
+            &mut rb,
+            &mut Fixed,
+        );
+        assert_eq!(
+            rb["subjects"],
+            json!([
+                {"kind": "ServiceAccount", "name": "a", "namespace": "n"},
+                {"kind": "ServiceAccount", "name": "b", "namespace": "n"},
+                {"kind": "User", "name": "u", "apiGroup": "rbac.authorization.k8s.io"},
+                {"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}
+            ])
+        );
     }
 
     #[test]

@@ -646,19 +646,25 @@ fn a_400_kib_crd_installs_and_upgrades_with_helm_but_not_with_kubectl_apply() {
         )
         .is_none()
     );
-    // kubectl create stores it as it is.
-    let out = c.kubectl(&["create", "-f", file]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = c.kubectl(&["delete", "-f", file, "--wait"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // kubectl create stores it as it is, and so does a server-side apply (its bookkeeping
+    // is managed fields, not an annotation).
+    for args in [
+        &["create", "-f", file][..],
+        &["apply", "--server-side", "-f", file],
+    ] {
+        let out = c.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = c.kubectl(&["delete", "-f", file, "--wait"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // Helm keeps no such annotation: install and upgrade go through.
     let chart = files.path().join("chart");

@@ -153,10 +153,11 @@ pub(super) fn reconcile(ctl: &mut Controllers, store: &mut Store, okey: &ObjKey)
     .and_then(|rs| rs.pointer("/status/readyReplicas").and_then(Value::as_i64))
     .unwrap_or(0);
     let available = ready >= replicas - max_unavailable(&dep, replicas);
+    let running = replicas.min(super::MAX_PODS_PER_WORKLOAD);
     let mut status = json!({"observedGeneration": generation});
-    if replicas > 0 {
-        status["replicas"] = json!(replicas);
-        status["updatedReplicas"] = json!(replicas);
+    if running > 0 {
+        status["replicas"] = json!(running);
+        status["updatedReplicas"] = json!(running);
     }
     if ready > 0 {
         status["readyReplicas"] = json!(ready);

@@ -46,6 +46,10 @@ pub const FAIL_ANNOTATION: &str = "emulator.kubectl-chart.io/fail";
 /// assigned; on a PersistentVolumeClaim: it stays `Pending`.
 pub const NEVER_READY_ANNOTATION: &str = "emulator.kubectl-chart.io/never-ready";
 
+/// At most this many Pods per ReplicaSet or StatefulSet: a workload asking for more runs
+/// this many and never becomes ready (the emulator keeps every object in memory).
+pub const MAX_PODS_PER_WORKLOAD: i64 = 100;
+
 /// The field manager of the controller manager's writes.
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::pod::{self, Outcome};
-use super::{Controllers, get, owner_ref, pods_of, uid_of};
+use super::{Controllers, MAX_PODS_PER_WORKLOAD, get, owner_ref, pods_of, uid_of};
 use crate::store::{DeleteOptions, ObjKey, Part, Store};
 use crate::util::random_suffix;
 
@@ -65,7 +65,7 @@ pub(super) fn sync(
     }
     let uid = uid_of(&rs).to_string();
     let mut names = pods_of(store, &okey.0, &uid);
-    let want = usize::try_from(replicas).unwrap_or(0);
+    let want = usize::try_from(replicas.min(MAX_PODS_PER_WORKLOAD)).unwrap_or(0);
     if let Some(pod_rt) = super::rt(store, "", "Pod") {
         for extra in names.split_off(want.min(names.len())) {
             let _ = store.delete(&pod_rt, &okey.0, &extra, &DeleteOptions::default());
@@ -99,9 +99,10 @@ pub(super) fn sync(
     let Some(rs) = get(store, group, plural, okey) else {
         return ready;
     };
-    let mut status = json!({"replicas": replicas});
-    if replicas > 0 {
-        status["fullyLabeledReplicas"] = json!(replicas);
+    let running = names.len() as i64;
+    let mut status = json!({"replicas": running});
+    if running > 0 {
+        status["fullyLabeledReplicas"] = json!(running);
     }
     if ready > 0 {
         status["readyReplicas"] = json!(ready);

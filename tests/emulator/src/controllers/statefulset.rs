@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::pod::{self, Outcome};
-use super::{Controllers, get, history, owner_ref, pods_of, pvc, uid_of};
+use super::{Controllers, MAX_PODS_PER_WORKLOAD, get, history, owner_ref, pods_of, pvc, uid_of};
 use crate::store::{DeleteOptions, ObjKey, Store};
 
 /// A StatefulSet whose spec changed or lost a Pod.
@@ -29,7 +29,9 @@ pub(super) fn reconcile(ctl: &mut Controllers, store: &mut Store, okey: &ObjKey)
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let wanted: Vec<String> = (0..replicas).map(|i| format!("{name}-{i}")).collect();
+    let wanted: Vec<String> = (0..replicas.min(MAX_PODS_PER_WORKLOAD))
+        .map(|i| format!("{name}-{i}"))
+        .collect();
     let uid = uid_of(&sts).to_string();
     if let Some(pod_rt) = super::rt(store, "", "Pod") {
         for existing in pods_of(store, ns, &uid) {
@@ -100,16 +102,17 @@ pub(super) fn reconcile(ctl: &mut Controllers, store: &mut Store, okey: &ObjKey)
     let Some(sts) = get(store, "apps", "statefulsets", okey) else {
         return;
     };
+    let running = wanted.len() as i64;
     let mut status = json!({
         "observedGeneration": sts.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
-        "replicas": replicas,
+        "replicas": running,
     });
     if ready > 0 {
         status["readyReplicas"] = json!(ready);
     }
-    if replicas > 0 {
-        status["currentReplicas"] = json!(replicas);
-        status["updatedReplicas"] = json!(replicas);
+    if running > 0 {
+        status["currentReplicas"] = json!(running);
+        status["updatedReplicas"] = json!(running);
     }
     status["currentRevision"] = json!(revision);
     status["updateRevision"] = json!(revision);

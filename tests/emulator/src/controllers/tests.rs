@@ -653,3 +653,15 @@ fn a_stalled_rollout_exceeds_its_progress_deadline() {
         )
     );
 }
+
+#[test]
+fn workloads_run_a_bounded_number_of_pods() {
+    let mut c = Cluster::new();
+    c.create(deployment("huge", 1_000_000, "nginx", json!({})));
+    c.settle();
+    let d = c.must("apps", "Deployment", "default", "huge");
+    assert_eq!(d["status"]["replicas"], MAX_PODS_PER_WORKLOAD);
+    assert_eq!(condition_of(&d, "Available")["status"], "False");
+    let pods = c.all("", "Pod").len() as i64;
+    assert!(pods <= MAX_PODS_PER_WORKLOAD + 1, "{pods}");
+}
