@@ -111,8 +111,8 @@ impl Builder {
         self
     }
 
-    /// How long Deployments, StatefulSets, DaemonSets, ReplicaSets, Pods and Jobs take to
-    /// become ready or complete after each spec change (default 50 ms).
+    /// How long the controllers take to act on a change (default 50 ms): workloads to roll
+    /// out, Jobs and Pods to run, claims to bind, load balancers to get an address.
     pub fn ready_delay(mut self, delay: Duration) -> Self {
         self.ready_delay = delay;
         self
@@ -308,7 +308,7 @@ impl Emulator {
         &self.shared.faults
     }
 
-    /// Changes how long workloads take to become ready.
+    /// Changes how long the controllers take to act on a change (for work queued from now on).
     pub fn set_ready_delay(&self, delay: Duration) {
         self.shared.controllers().set_ready_delay(delay);
     }

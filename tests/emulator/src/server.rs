@@ -635,22 +635,25 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
         }
         "delete" => {
             let name = t.name.as_deref().unwrap_or_default();
-            let opts = delete_options(r)?;
+            let (opts, warnings) = delete_options(r, rt)?;
             let (obj, gone) = shared.lock().delete(rt, &ns, name, &opts)?;
             if !gone || rt.crd.is_some() || opts.dry_run {
-                return Ok(json_response(200, &Store::present(rt, version, obj)));
+                return Ok(with_warnings(
+                    json_response(200, &Store::present(rt, version, obj)),
+                    &warnings,
+                ));
             }
             let uid = obj
                 .pointer("/metadata/uid")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            Ok(json_response(
-                200,
-                &success_status(&rt.group, &rt.plural, name, uid),
+            Ok(with_warnings(
+                json_response(200, &success_status(&rt.group, &rt.plural, name, uid)),
+                &warnings,
             ))
         }
         "deletecollection" => {
-            let opts = delete_options(r)?;
+            let (opts, warnings) = delete_options(r, rt)?;
             let (labels, fields) = selectors(r)?;
             let mut store = shared.lock();
             let items = store.list(rt, version, t.namespace.as_deref(), &labels, &fields);
@@ -671,13 +674,20 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
                 }
             }
             let rv = store.resource_version();
-            Ok(json_response(200, &list_body(rt, version, deleted, rv)))
+            Ok(with_warnings(
+                json_response(200, &list_body(rt, version, deleted, rv)),
+                &warnings,
+            ))
         }
         _ => Err(ApiError::method_not_allowed()),
     }
 }
 
-fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
+/// The delete options of a request, and the warnings they earn. Without a propagation policy,
+/// `batch/v1` Jobs and `v1` ReplicationControllers orphan their Pods, as they did before
+/// server-side garbage collection (Jobs warn about it); everything else deletes in the
+/// background.
+fn delete_options(r: &Req, rt: &ResourceType) -> ApiResult<(DeleteOptions, Vec<String>)> {
     let body: Value = if r.body.is_empty() {
         json!({})
     } else if r.content_type.contains("protobuf") {
@@ -692,7 +702,21 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .and_then(Value::as_str)
             .map(String::from)
     });
+    let legacy = matches!(
+        (rt.group.as_str(), rt.kind.as_str()),
+        ("batch", "Job") | ("", "ReplicationController")
+    );
+    let mut warnings = Vec::new();
     let propagation = match policy.as_deref() {
+        None | Some("") if legacy && body.get("orphanDependents").is_none() => {
+            if rt.kind == "Job" {
+                warnings.push(
+                    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"
+                        .to_string(),
+                );
+            }
+            Propagation::Orphan
+        }
         None | Some("") | Some("Background") => Propagation::Background,
         Some("Foreground") => Propagation::Foreground,
         Some("Orphan") => Propagation::Orphan,
@@ -716,7 +740,7 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
-    Ok(DeleteOptions {
+    let opts = DeleteOptions {
         dry_run,
         propagation,
         uid: body
@@ -727,7 +751,8 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .pointer("/preconditions/resourceVersion")
             .and_then(Value::as_str)
             .map(String::from),
-    })
+    };
+    Ok((opts, warnings))
 }
 
 fn scale_of(rt: &ResourceType, obj: &Value) -> Value {

@@ -565,3 +565,62 @@ fn leases_lock_with_create_conflicts_and_resource_versions() {
     assert_eq!(r.status, 200);
     assert_eq!(c.get(&item).expect("get").status, 404);
 }
+
+#[test]
+fn deleting_a_job_orphans_its_pods_unless_told_otherwise() {
+    let emu = Emulator::builder()
+        .ready_delay(Duration::from_millis(10))
+        .start()
+        .expect("start");
+    let mut c = client(&emu);
+    let jobs = "/apis/batch/v1/namespaces/default/jobs";
+    let job = |name: &str| {
+        serde_json::to_vec(&json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}))
+        .unwrap_or_default()
+    };
+    let pods_of = |emu: &Emulator, job: &str| -> Vec<Value> {
+        emu.list("v1", "Pod", Some("default"))
+            .into_iter()
+            .filter(|p| p["metadata"]["labels"]["job-name"] == job)
+            .collect()
+    };
+    for name in ["kept", "gone"] {
+        let r = c
+            .request("POST", jobs, Some("application/json"), &job(name))
+            .expect("post");
+        assert_eq!(r.status, 201);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (pods_of(&emu, "kept").is_empty() || pods_of(&emu, "gone").is_empty())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // No propagation policy: batch/v1 orphans the Pods, and says so.
+    let r = c
+        .request("DELETE", &format!("{jobs}/kept"), None, b"")
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("warning"),
+        Some(
+            "299 - \"child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning\""
+        )
+    );
+    let kept = pods_of(&emu, "kept");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["metadata"]["ownerReferences"], json!([]));
+    // Background, as kubectl and Helm ask for: the Pods go with the Job.
+    let r = c
+        .request(
+            "DELETE",
+            &format!("{jobs}/gone?propagationPolicy=Background"),
+            None,
+            b"",
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert!(r.header("warning").is_none());
+    assert!(pods_of(&emu, "gone").is_empty());
+}

@@ -398,3 +398,57 @@ fn annotations_over_256_kib_are_refused_by_every_write() {
         "Widget.example.com \"w\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"
     );
 }
+
+#[test]
+fn reapplying_after_another_managers_update_writes_nothing() {
+    // kubectl-chart applies, the deployment controller stamps an annotation (an Update
+    // entry), the same apply again must be a no-op, whatever order the entries were in.
+    let mut s = store();
+    let c = rt(&s, "", "ConfigMap");
+    let mut tool = opts();
+    tool.field_manager = "tool".into();
+    let body = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","annotations":{"mine":"1"}},"data":{"k":"v"}}"#;
+    s.patch(
+        &c,
+        "v1",
+        "default",
+        "x",
+        "application/apply-patch+yaml",
+        body,
+        &tool,
+        Part::Main,
+    )
+    .expect("apply");
+    let mut ctl = opts();
+    ctl.field_manager = "controller".into();
+    let mut stamped = s.get(&c, "v1", "default", "x").expect("get");
+    stamped["metadata"]["annotations"]["theirs"] = json!("2");
+    let before = s
+        .update(&c, "v1", "default", "x", stamped, &ctl, Part::Main)
+        .expect("update")
+        .object;
+    let managers: Vec<&Value> = before["metadata"]["managedFields"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["operation"])
+        .collect();
+    assert_eq!(managers, [&json!("Apply"), &json!("Update")], "sorted");
+    let again = s
+        .patch(
+            &c,
+            "v1",
+            "default",
+            "x",
+            "application/apply-patch+yaml",
+            body,
+            &tool,
+            Part::Main,
+        )
+        .expect("apply again");
+    assert_eq!(
+        again.object["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(again.object["metadata"]["annotations"]["theirs"], "2");
+}

@@ -1,7 +1,7 @@
 //! Writes as the API server performs them: create, update (whole object, status, namespace
-//! finalize), the four patch types including server-side apply; with type and name checks,
-//! field validation, server-side defaults, kind validation, generation tracking and managed
-//! fields.
+//! finalize), the four patch types including server-side apply, and pod binding; with type
+//! and name checks, field validation, server-side defaults, the `DefaultStorageClass`
+//! admission, validation (metadata, then kind rules), generation tracking and managed fields.
 
 use std::sync::Arc;
 
@@ -46,19 +46,26 @@ fn without_managed(v: &Value) -> Value {
     c
 }
 
-fn managed_without_times(v: &Value) -> Value {
-    let mut m = v
+/// The managed fields of an object without their times, in a canonical order: two writes
+/// that own the same fields the same way leave the object unchanged.
+fn managed_without_times(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
         .pointer("/metadata/managedFields")
-        .cloned()
-        .unwrap_or(Value::Null);
-    if let Value::Array(list) = &mut m {
-        for e in list {
-            if let Some(o) = e.as_object_mut() {
-                o.shift_remove("time");
-            }
-        }
-    }
-    m
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    if let Some(o) = e.as_object_mut() {
+                        o.shift_remove("time");
+                    }
+                    e.to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
 }
 
 impl Store {
