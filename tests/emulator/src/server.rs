@@ -560,6 +560,9 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
     if t.sub.as_deref() == Some("scale") {
         return scale(shared, r, t, verb);
     }
+    if t.sub.as_deref() == Some("binding") {
+        return binding(shared, r, t, verb);
+    }
     match verb {
         "get" => {
             let name = t.name.as_deref().unwrap_or_default();
@@ -876,6 +879,40 @@ fn scale(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response
     let opts = r.write_options()?;
     let w = store.update(rt, &t.version, &ns, name, updated, &opts, Part::Main)?;
     Ok(json_response(200, &scale_of(rt, &w.object)))
+}
+
+/// `POST pods/NAME/binding`: what a scheduler sends to put a Pod on a node.
+fn binding(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response<Body>> {
+    if !t.rt.group.is_empty() || t.rt.kind != "Pod" {
+        return Err(ApiError::path_not_found());
+    }
+    if verb != "create" {
+        return Err(ApiError::method_not_allowed());
+    }
+    let name = t.name.as_deref().unwrap_or_default();
+    let ns = t.namespace.clone().unwrap_or_default();
+    let body = r.body_json()?;
+    let node = body
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "",
+                "Binding",
+                name,
+                vec![crate::status::cause(
+                    "FieldValueRequired",
+                    "target.name",
+                    "Required value",
+                )],
+            )
+        })?;
+    shared.lock().bind_pod(&ns, name, node)?;
+    Ok(json_response(
+        201,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 /// The event type a watch with selectors reports for a change, if any: a modification that

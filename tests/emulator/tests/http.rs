@@ -624,3 +624,62 @@ fn deleting_a_job_orphans_its_pods_unless_told_otherwise() {
     assert!(r.header("warning").is_none());
     assert!(pods_of(&emu, "gone").is_empty());
 }
+
+#[test]
+fn pods_are_bound_through_the_binding_subresource() {
+    // A very long delay: the emulator's own scheduler stays out of the way.
+    let emu = Emulator::builder()
+        .ready_delay(Duration::from_secs(3600))
+        .start()
+        .expect("start");
+    let mut c = client(&emu);
+    let pod = serde_json::to_vec(
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .unwrap_or_default();
+    let pods = "/api/v1/namespaces/default/pods";
+    assert_eq!(
+        c.request("POST", pods, Some("application/json"), &pod)
+            .expect("post")
+            .status,
+        201
+    );
+    let binding = |node: &str| {
+        serde_json::to_vec(
+            &json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node}}),
+        )
+        .unwrap_or_default()
+    };
+    let url = format!("{pods}/p/binding");
+    let r = c
+        .request("POST", &url, Some("application/json"), &binding("node-a"))
+        .expect("bind");
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["status"], "Success");
+    let bound = c.get(&format!("{pods}/p")).expect("get").json();
+    assert_eq!(bound["spec"]["nodeName"], "node-a");
+    assert_eq!(
+        bound["metadata"]["generation"], 1,
+        "binding is no spec change"
+    );
+    let r = c
+        .request("POST", &url, Some("application/json"), &binding("node-b"))
+        .expect("bind");
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.json()["message"],
+        "pod p is already assigned to node \"node-a\""
+    );
+    let discovery = c.get("/api/v1").expect("discovery").json();
+    let sub = discovery["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "pods/binding")
+        .cloned()
+        .expect("pods/binding listed");
+    assert_eq!(sub["kind"], "Binding");
+    assert_eq!(sub["verbs"], json!(["create"]));
+}
