@@ -240,6 +240,32 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
                 }
             }
         }
+        (
+            "admissionregistration.k8s.io",
+            kind @ ("ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"),
+        ) => {
+            let mutating = kind == "MutatingWebhookConfiguration";
+            if let Some(Value::Array(hooks)) = obj.pointer_mut("/webhooks") {
+                for h in hooks {
+                    default_field(h, &[], "failurePolicy", json!("Fail"));
+                    default_field(h, &[], "matchPolicy", json!("Equivalent"));
+                    default_field(h, &[], "namespaceSelector", json!({}));
+                    default_field(h, &[], "objectSelector", json!({}));
+                    default_field(h, &[], "timeoutSeconds", json!(10));
+                    if mutating {
+                        default_field(h, &[], "reinvocationPolicy", json!("Never"));
+                    }
+                    if h.pointer("/clientConfig/service").is_some() {
+                        default_field(h, &["clientConfig", "service"], "port", json!(443));
+                    }
+                    if let Some(Value::Array(rules)) = h.get_mut("rules") {
+                        for r in rules {
+                            default_field(r, &[], "scope", json!("*"));
+                        }
+                    }
+                }
+            }
+        }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             let kind = obj
                 .pointer("/spec/names/kind")
@@ -525,6 +551,41 @@ mod tests {
                 {"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}
             ])
         );
+    }
+
+    #[test]
+    fn webhook_defaults() {
+        let mut m = json!({"webhooks": [{"name": "w.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "svc", "namespace": "ns", "path": "/mutate"}},
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]}]});
+        apply(
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+            &mut m,
+            &mut Fixed,
+        );
+        let w = &m["webhooks"][0];
+        assert_eq!(w["failurePolicy"], "Fail");
+        assert_eq!(w["matchPolicy"], "Equivalent");
+        assert_eq!(w["namespaceSelector"], json!({}));
+        assert_eq!(w["objectSelector"], json!({}));
+        assert_eq!(w["timeoutSeconds"], 10);
+        assert_eq!(w["reinvocationPolicy"], "Never");
+        assert_eq!(w["clientConfig"]["service"]["port"], 443);
+        assert_eq!(w["rules"][0]["scope"], "*");
+        let mut v = json!({"webhooks": [{"name": "v.example.com", "failurePolicy": "Ignore", "timeoutSeconds": 5,
+            "clientConfig": {"url": "https://example.com"}}]});
+        apply(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            &mut v,
+            &mut Fixed,
+        );
+        let w = &v["webhooks"][0];
+        assert_eq!(w["failurePolicy"], "Ignore");
+        assert_eq!(w["timeoutSeconds"], 5);
+        assert!(w.get("reinvocationPolicy").is_none());
+        assert!(w["clientConfig"].get("service").is_none());
     }
 
     #[test]
