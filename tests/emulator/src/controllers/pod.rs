@@ -86,7 +86,7 @@ pub(super) fn status(pod: &Value, outcome: Outcome, ip: &str) -> Value {
             ),
         };
         let running = matches!(outcome, Outcome::Ready | Outcome::NotReady);
-        json!({"name": c.get("name"), "image": c.get("image"), "imageID": "", "containerID": "",
+        json!({"name": c.get("name"), "image": c.get("image"), "imageID": "",
             "ready": ready, "started": running, "restartCount": restarts, "state": state, "lastState": last})
     };
     let containers: Vec<Value> = pod
@@ -94,17 +94,23 @@ pub(super) fn status(pod: &Value, outcome: Outcome, ip: &str) -> Value {
         .and_then(Value::as_array)
         .map(|cs| cs.iter().map(container).collect())
         .unwrap_or_default();
-    let ready_status = if ready { "True" } else { "False" };
+    let unready: Vec<&str> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
     let not_ready = |kind: &str| -> Value {
         if ready {
             json!({"type": kind, "status": "True", "lastTransitionTime": t, "lastProbeTime": null})
+        } else if matches!(outcome, Outcome::Succeeded | Outcome::Failed) {
+            json!({"type": kind, "status": "False", "lastTransitionTime": t, "lastProbeTime": null, "reason": "PodCompleted"})
         } else {
-            let reason = if matches!(outcome, Outcome::Succeeded | Outcome::Failed) {
-                "PodCompleted"
-            } else {
-                "ContainersNotReady"
-            };
-            json!({"type": kind, "status": ready_status, "lastTransitionTime": t, "lastProbeTime": null, "reason": reason})
+            json!({"type": kind, "status": "False", "lastTransitionTime": t, "lastProbeTime": null, "reason": "ContainersNotReady",
+                "message": format!("containers with unready status: [{}]", unready.join(" "))})
         }
     };
     let mut status = json!({
@@ -301,6 +307,10 @@ mod tests {
         let not_ready = status(&pod, Outcome::NotReady, "10.244.0.9");
         assert_eq!(not_ready["conditions"][2]["status"], "False");
         assert_eq!(not_ready["conditions"][2]["reason"], "ContainersNotReady");
+        assert_eq!(
+            not_ready["conditions"][2]["message"],
+            "containers with unready status: [c]"
+        );
         let done = status(&pod, Outcome::Succeeded, "10.244.0.9");
         assert_eq!(done["phase"], "Succeeded");
         assert_eq!(
