@@ -16,3 +16,6 @@ pub mod quote;
 pub mod release;
 pub mod render;
 pub mod yaml;
+
+#[cfg(test)]
+mod proptests;

@@ -490,7 +490,8 @@ fn read_archive_files(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         if capped.get() {
             too_large()
         } else {
-            archive_error(message)
+            // The tar reader quotes the bytes it could not read: keep it short and printable.
+            archive_error(crate::quote::short(&message))
         }
     };
     let mut archive = tar::Archive::new(stream);

@@ -15,6 +15,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::quote::{quoted, short};
 use crate::yaml::MAX_DEPTH;
 
 /// Helm's cap on list indexes (`MaxIndex`), so `a[999999999]=1` cannot exhaust memory.
@@ -133,7 +134,7 @@ impl Parser<'_, '_> {
         let (key, last) = self.until(stop);
         match last {
             None if key.is_empty() => Ok(Flow::End),
-            None => Err(format!("key {key:?} has no value")),
+            None => Err(format!("key {} has no value", quoted(&key))),
             Some('[') => {
                 let index = self.index()?;
                 let list = match data.get_mut(&key) {
@@ -150,7 +151,10 @@ impl Parser<'_, '_> {
                 set(data, key, value);
                 Ok(flow)
             }
-            Some(',') => Err(format!("key {key:?} has no value (cannot end with ,)")),
+            Some(',') => Err(format!(
+                "key {} has no value (cannot end with ,)",
+                quoted(&key)
+            )),
             Some(_) => {
                 let level = level + 1;
                 if level > MAX_NESTING {
@@ -169,7 +173,7 @@ impl Parser<'_, '_> {
                     if flow == Flow::End {
                         return Ok(Flow::End);
                     }
-                    return Err(format!("key map {key:?} has no value"));
+                    return Err(format!("key map {} has no value", quoted(&key)));
                 }
                 set(data, key, Value::Object(inner));
                 Ok(flow)
@@ -181,10 +185,13 @@ impl Parser<'_, '_> {
     fn index(&mut self) -> Result<i64, String> {
         let (text, last) = self.until(&[']']);
         if last.is_none() {
-            return Err(format!("error parsing index: `[{text}` has no closing `]`"));
+            return Err(format!(
+                "error parsing index: `[{}` has no closing `]`",
+                short(&text)
+            ));
         }
         text.parse::<i64>()
-            .map_err(|_| format!("error parsing index: `{text}` is not an integer"))
+            .map_err(|_| format!("error parsing index: `{}` is not an integer", short(&text)))
     }
 
     /// What follows `key[index]`: `=value`, `.key...` or another `[index]`.
@@ -201,7 +208,10 @@ impl Parser<'_, '_> {
         }
         let (extra, last) = self.until(&['[', '.', '=']);
         if !extra.is_empty() {
-            return Err(format!("unexpected data at end of array index: {extra:?}"));
+            return Err(format!(
+                "unexpected data at end of array index: {}",
+                quoted(&extra)
+            ));
         }
         match last {
             // `a[0]` with nothing after it: Helm keeps the (possibly new, empty) list.
@@ -384,7 +394,8 @@ fn set_index(list: &mut Vec<Value>, index: i64, value: Value) -> Result<(), Stri
 
 fn not_a(wanted: &str, key: &str, found: &Value) -> String {
     format!(
-        "unable to parse key: `{key}` is {}, not a {wanted}",
+        "unable to parse key: `{}` is {}, not a {wanted}",
+        short(key),
         describe(found)
     )
 }
