@@ -77,6 +77,11 @@ pub fn error_position(err: &Error) -> (usize, String) {
     if let Some(index) = message.find(" at line ") {
         message.truncate(index);
     }
+    // The parser's own alias limit (jumps per event) can stop a bomb before ours; say so in
+    // the same words. Its depth limit is past ours and never reached.
+    if message == "repetition limit exceeded" {
+        message = too_many_aliases_message();
+    }
     (line, message)
 }
 
