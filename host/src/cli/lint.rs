@@ -36,7 +36,7 @@ pub struct LintArgs {
     #[arg(long, value_name = "NAME", default_value = "release-name")]
     pub release: String,
     /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION)]
+    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION, value_parser = super::template::parse_kube_version)]
     pub kube_version: String,
     /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
     #[arg(

@@ -81,6 +81,10 @@ pub struct GlobalArgs {
     /// file names one plugin
     #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
     pub plugins_dir: Vec<PathBuf>,
+    /// How long one API request may take (30s, 2m; 0 for no limit); default: 30s for reads,
+    /// 60s for writes. Waits made of many requests (for CRDs) are not cut short by it
+    #[arg(long = "request-timeout", value_name = "DURATION", global = true, value_parser = apply::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

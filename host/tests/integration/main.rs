@@ -4,6 +4,7 @@ mod support;
 
 mod apply;
 mod errors;
+mod hardening;
 mod helm_values;
 mod kubectl;
 mod lint;
