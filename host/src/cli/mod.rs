@@ -73,6 +73,9 @@ pub struct GlobalArgs {
     /// file names one plugin
     #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
     pub plugins_dir: Vec<PathBuf>,
+    /// Ignore the plugins a chart ships in its own `plugins/` folder
+    #[arg(long, global = true, env = "KUBECTL_CHART_NO_CHART_PLUGINS")]
+    pub no_chart_plugins: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -185,5 +188,9 @@ mod tests {
         assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
         assert_eq!(cli.global.context.as_deref(), Some("kind"));
         assert_eq!(cli.global.verbose, 2);
+        assert!(!cli.global.no_chart_plugins);
+        let cli =
+            Cli::try_parse_from(["kubectl-chart", "lint", "c", "--no-chart-plugins"]).unwrap();
+        assert!(cli.global.no_chart_plugins);
     }
 }
