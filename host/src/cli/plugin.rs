@@ -148,7 +148,9 @@ fn inspect(global: &GlobalArgs, args: InspectArgs, out: &mut dyn Write) -> anyho
         // A file named explicitly: any problem with it is an error, not a warning.
         let mut search = SearchPath::default();
         search.push(PathBuf::from(&args.name), Origin::Flag);
-        Registry::discover(&search, Cache::from_env())?
+        let registry = Registry::discover(&search, Cache::from_env())?;
+        warn(&registry);
+        registry
     } else {
         registry(global, args.chart.as_deref())?
     };
