@@ -74,7 +74,13 @@ pub struct GlobalArgs {
     #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
     pub plugins_dir: Vec<PathBuf>,
     /// Ignore the plugins a chart ships in its own `plugins/` folder
-    #[arg(long, global = true, env = "KUBECTL_CHART_NO_CHART_PLUGINS")]
+    #[arg(
+        long,
+        global = true,
+        env = "KUBECTL_CHART_NO_CHART_PLUGINS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_chart_plugins: bool,
 }
 

@@ -188,7 +188,7 @@ fn no_chart_plugins_ignores_the_charts_folder() {
     add_to(&chart.join("plugins"), "policy", "policy", POLICY);
     for run in [
         cli(&folder).arg("--no-chart-plugins"),
-        cli(&folder).env("KUBECTL_CHART_NO_CHART_PLUGINS", "true"),
+        cli(&folder).env("KUBECTL_CHART_NO_CHART_PLUGINS", "1"),
     ] {
         let run = run
             .args(["template", "r", arg(&chart)])
