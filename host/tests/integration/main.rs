@@ -9,4 +9,5 @@ mod helm_values;
 mod kubectl;
 mod lint;
 mod plugins;
+mod release;
 mod template;
