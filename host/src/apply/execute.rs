@@ -101,17 +101,7 @@ pub async fn execute(
                 let shape = plan.shape(&step.kind_key());
                 let result = match resource {
                     Some(resource) => {
-                        let bookkeeping = plan.bookkeeping;
-                        write_one(
-                            cluster,
-                            step,
-                            resource,
-                            shape,
-                            bookkeeping,
-                            options,
-                            write_options_ref,
-                        )
-                        .await
+                        write_one(cluster, step, resource, shape, options, write_options_ref).await
                     }
                     // A custom resource whose CRD this dry run did not create.
                     None => Ok((Action::Created, None)),
@@ -187,7 +177,6 @@ async fn write_one(
     step: &Step,
     resource: &Resource,
     shape: Option<&OwnedShape>,
-    bookkeeping: Bookkeeping,
     options: &Options,
     write_options: &WriteOptions,
 ) -> Result<Written> {
@@ -201,13 +190,7 @@ async fn write_one(
             tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
             let live = cluster.get(resource, &step.object).await?;
             action = OwnedShape::with(shape, |shape| {
-                plan::merge_step(
-                    &step.desired,
-                    step.last.as_ref(),
-                    live.as_ref(),
-                    shape,
-                    bookkeeping,
-                )
+                plan::merge_step(&step.desired, step.last.as_ref(), live.as_ref(), shape)
             });
         }
         let result = match &action {

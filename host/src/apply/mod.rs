@@ -22,9 +22,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cluster::{self, Cluster};
-use crate::manifest::{Object, ObjectRef};
-use crate::release::{self, Inventory, ReleaseId};
+use crate::cluster;
+use crate::manifest::ObjectRef;
+use crate::release::legacy::Inventory;
 
 pub use execute::execute;
 pub use plan::{Plan, Prune, Step, StepAction, plan};
@@ -37,8 +37,6 @@ pub const LAST_APPLIED_ANNOTATION: &str = "kubectl-chart.io/last-applied";
 pub enum Error {
     #[error(transparent)]
     Cluster(#[from] cluster::Error),
-    #[error(transparent)]
-    Release(#[from] release::Error),
     #[error(
         "the cluster does not serve {}; install the CRDs first or add them to the chart (nothing was written)",
         kinds.join(", ")
@@ -80,16 +78,6 @@ pub enum Error {
     HelmPreviewOnly { release: String },
     #[error("CustomResourceDefinition {name} was not Established within {seconds} s")]
     CrdNotEstablished { name: String, seconds: u64 },
-    #[error(
-        "apply of release {release} stopped after {written} write{}; the release record keeps every object written so far, and re-running apply converges",
-        if *written == 1 { "" } else { "s" }
-    )]
-    Interrupted {
-        release: String,
-        written: usize,
-        #[source]
-        source: Box<Error>,
-    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -239,81 +227,5 @@ impl Report {
     /// Whether anything was (or would be) written.
     pub fn wrote(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::Unchanged)
-    }
-}
-
-/// Applies `objects` (in install order) as release `release`: read, plan, execute, record.
-pub async fn apply(
-    cluster: &Cluster,
-    release: &ReleaseId,
-    record: &release::Record,
-    objects: Vec<Object>,
-    options: &Options,
-) -> Result<Report> {
-    let previous = Previous::from_inventory(&record.inventory);
-    let started = std::time::Instant::now();
-    let snapshot = snapshot(cluster, release, &objects, &previous, options.concurrency).await?;
-    crate::verbose!(
-        "read the cluster for {} objects ({} exist) in {}",
-        objects.len(),
-        snapshot.live_count(),
-        crate::log::ms(started)
-    );
-    let plan = plan(release, objects, &snapshot, &previous, options)?;
-    if options.dry_run == DryRun::Client {
-        return Ok(plan.report(options.dry_run));
-    }
-
-    let writing = std::time::Instant::now();
-    let mut report = Report {
-        release: release.owner(),
-        dry_run: options.dry_run,
-        ..Report::default()
-    };
-    let result = execute(cluster, &plan, options, &mut report).await;
-    let written: BTreeSet<ObjectRef> = report
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::Unchanged && c.action != Action::Pruned)
-        .map(|c| c.object.clone())
-        .collect();
-    crate::verbose!(
-        "wrote {} objects in {}",
-        written.len(),
-        crate::log::ms(writing)
-    );
-    if options.dry_run != DryRun::None {
-        return result.map(|()| report);
-    }
-    match result {
-        Ok(()) => {
-            let objects: BTreeSet<ObjectRef> =
-                plan.steps.iter().map(|s| s.object.clone()).collect();
-            // A no-op apply writes nothing, not even the record.
-            if report.wrote() || objects != record.inventory.objects {
-                let inventory = Inventory {
-                    revision: record.inventory.revision.saturating_add(1),
-                    objects,
-                };
-                release::save(cluster, release, record, &inventory).await?;
-            }
-            Ok(report)
-        }
-        Err(err) => {
-            // Keep every object the release may now own, so that nothing is orphaned: the
-            // next apply prunes or keeps each one by the same rules.
-            let mut objects = record.inventory.objects.clone();
-            objects.extend(written.iter().cloned());
-            let inventory = Inventory {
-                revision: record.inventory.revision.saturating_add(1),
-                objects,
-            };
-            let _ = release::save(cluster, release, record, &inventory).await;
-            Err(Error::Interrupted {
-                release: release.owner(),
-                written: written.len(),
-                source: Box::new(err),
-            })
-        }
     }
 }

@@ -214,13 +214,7 @@ pub fn plan(
             StepAction::ServerSideApply
         } else {
             OwnedShape::with(shapes.get(&key), |shape| {
-                merge_step(
-                    &desired,
-                    last.as_ref(),
-                    live.as_ref(),
-                    shape,
-                    options.bookkeeping,
-                )
+                merge_step(&desired, last.as_ref(), live.as_ref(), shape)
             })
         };
         steps.push(Step {
@@ -326,27 +320,26 @@ pub fn plan(
 
 /// The step for `desired` given what was applied `last` and what is `live`: the rule shared by
 /// planning and by a re-merge after a conflict.
+///
+/// "Last applied" comes from the release history, so objects carry no copy of themselves: the
+/// annotation kubectl-chart 0.1 kept on every object is dropped as objects are updated (a CRD
+/// of 300 KiB applies, where `kubectl apply` fails on the 256 KiB annotation limit).
 pub fn merge_step(
     desired: &Value,
     last: Option<&Value>,
     live: Option<&Value>,
     shape: Option<&dyn Shape>,
-    bookkeeping: Bookkeeping,
 ) -> StepAction {
-    let mut body = desired.clone();
-    // What we apply is remembered on the object too, for clusters whose release records
-    // predate revision manifests.
-    if bookkeeping == Bookkeeping::KubectlChart {
-        let applied = serde_json::to_string(desired).unwrap_or_default();
-        if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-            map_entry(metadata, "annotations")
-                .insert(LAST_APPLIED_ANNOTATION.into(), Value::from(applied));
-        }
-    }
     match live {
-        None => StepAction::Create(merge::merge(None, None, &body, None)),
+        None => StepAction::Create(merge::merge(None, None, desired, None)),
         Some(live) => {
-            let merged = merge::merge(last, Some(live), &body, shape);
+            let mut merged = merge::merge(last, Some(live), desired, shape);
+            if let Some(annotations) = merged
+                .pointer_mut("/metadata/annotations")
+                .and_then(Value::as_object_mut)
+            {
+                annotations.remove(LAST_APPLIED_ANNOTATION);
+            }
             if &merged == live {
                 StepAction::Unchanged
             } else {
@@ -356,8 +349,8 @@ pub fn merge_step(
     }
 }
 
-/// What the object's annotation says was applied last (objects applied before revision
-/// manifests were recorded).
+/// What the object's annotation says was applied last (objects applied by kubectl-chart 0.1,
+/// before revision manifests were recorded).
 fn annotated_last_applied(live: &Value) -> Option<Value> {
     live.pointer("/metadata/annotations")
         .and_then(|a| a.get(LAST_APPLIED_ANNOTATION))
@@ -642,13 +635,7 @@ mod tests {
     /// A live object as an earlier apply of `desired` by this release left it, with fields the
     /// server added.
     fn applied_live(desired: &Value) -> Value {
-        let StepAction::Create(mut body) = merge_step(
-            &decorated(desired),
-            None,
-            None,
-            None,
-            Bookkeeping::KubectlChart,
-        ) else {
+        let StepAction::Create(mut body) = merge_step(&decorated(desired), None, None, None) else {
             panic!("a new object is created")
         };
         body["metadata"]["resourceVersion"] = json!("7");
@@ -690,6 +677,10 @@ mod tests {
         snapshot.live.insert(cm_ref("b"), applied_live(&unchanged));
         let previous = Previous {
             objects: BTreeSet::from([cm_ref("a"), cm_ref("b")]),
+            applied: HashMap::from([
+                (cm_ref("a"), decorated(&old)),
+                (cm_ref("b"), decorated(&unchanged)),
+            ]),
             ..Previous::default()
         };
         let plan = run(
@@ -731,6 +722,8 @@ mod tests {
     fn the_previous_revision_is_last_applied_before_the_annotation() {
         // The annotation says `x` was applied; the revision says `y` was: `y` is ours to remove.
         let mut live = applied_live(&cm("a", json!({"x": "1"})));
+        live["metadata"]["annotations"][LAST_APPLIED_ANNOTATION] =
+            json!(decorated(&cm("a", json!({"x": "1"}))).to_string());
         live["data"]["y"] = json!("2");
         let mut snapshot = cluster();
         snapshot.live.insert(cm_ref("a"), live);
@@ -750,6 +743,27 @@ mod tests {
             panic!("updated")
         };
         assert_eq!(merged["data"], json!({"x": "1"}));
+        assert!(
+            merged["metadata"]["annotations"]
+                .get(LAST_APPLIED_ANNOTATION)
+                .is_none(),
+            "the 0.1 annotation is dropped"
+        );
+        // Without a revision manifest, the annotation is last applied: `x` is removed.
+        let plan = run(
+            vec![cm("a", json!({}))],
+            &snapshot,
+            &Previous::default(),
+            &Options {
+                take_ownership: false,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("updated")
+        };
+        assert_eq!(merged["data"], json!({"y": "2"}));
     }
 
     #[test]

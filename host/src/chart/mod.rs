@@ -46,6 +46,28 @@ pub enum Error {
     Archive { path: PathBuf, message: String },
     #[error("`{}` is not UTF-8 text", path.display())]
     NotText { path: PathBuf },
+    #[error("`{}` is neither a chart folder nor a chart archive file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error(
+        "chart {} `{}`: file `{file}` is larger than the {} MiB limit per file",
+        kind.noun(), path.display(), MAX_FILE_SIZE >> 20
+    )]
+    FileTooLarge {
+        kind: Source,
+        path: PathBuf,
+        file: String,
+    },
+    #[error(
+        "chart {} `{}` holds more than the {} MiB limit for a chart",
+        kind.noun(), path.display(), MAX_CHART_SIZE >> 20
+    )]
+    ChartTooLarge { kind: Source, path: PathBuf },
+    #[error("chart folder `{}` holds more than {MAX_CHART_ENTRIES} files and folders", path.display())]
+    TooManyEntries { path: PathBuf },
+    #[error("chart folder `{}`: `{file}` is not a regular file (a pipe, device or socket)", path.display())]
+    Irregular { path: PathBuf, file: String },
+    #[error("chart folder `{}`: `{file}` is a symlink to a folder that contains it (a loop)", path.display())]
+    SymlinkLoop { path: PathBuf, file: String },
     #[error(
         "chart `{chart}` requires kubeVersion `{constraint}`, which is incompatible with Kubernetes {kube_version}"
     )]
@@ -66,6 +88,30 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Helm's `MaxDecompressedFileSize`: no chart file, packed or not, may be larger.
+pub const MAX_FILE_SIZE: u64 = 5 << 20;
+/// Helm's `MaxDecompressedChartSize`: all of a chart's files together.
+pub const MAX_CHART_SIZE: u64 = 100 << 20;
+/// Files and folders walked in a chart folder: symlinks between folders (not loops, which
+/// are refused) could otherwise multiply a small tree without bound.
+pub const MAX_CHART_ENTRIES: usize = 100_000;
+
+/// Where a chart's files come from, for messages about limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Folder,
+    Archive,
+}
+
+impl Source {
+    fn noun(self) -> &'static str {
+        match self {
+            Source::Folder => "folder",
+            Source::Archive => "archive",
+        }
+    }
+}
 
 /// `Chart.yaml`, as Helm reads it. Unknown keys are kept in `extra` so nothing is lost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -177,8 +223,13 @@ pub fn load(path: &Path) -> Result<Chart> {
     })?;
     let files = if meta.is_dir() {
         read_dir_files(path)?
-    } else {
+    } else if meta.is_file() {
         read_archive_files(path)?
+    } else {
+        // A pipe or device would be read forever, or block.
+        return Err(Error::NotAFile {
+            path: path.to_owned(),
+        });
     };
     from_files(path, files)
 }
@@ -312,69 +363,150 @@ fn yaml_error(path: &Path, err: &yaml::Error) -> Error {
     }
 }
 
+/// Reads a chart folder's files, as Helm's `LoadDir` does: `.helmignore` applied, symlinks
+/// followed (a symlink to a folder that contains it is a loop, refused), only regular files,
+/// each within [`MAX_FILE_SIZE`] and all within [`MAX_CHART_SIZE`].
 fn read_dir_files(root: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
-    let ignore = match fs::read_to_string(root.join(".helmignore")) {
-        Ok(text) => IgnoreRules::parse(&text),
-        Err(_) => IgnoreRules::default(),
+    let read_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Read { path, source }
     };
+    let ignore_path = root.join(".helmignore");
+    let ignore = match fs::metadata(&ignore_path) {
+        Ok(meta) if meta.is_file() => {
+            let bytes = read_file_within(root, ".helmignore", &ignore_path, &meta)?;
+            IgnoreRules::parse(&String::from_utf8_lossy(&bytes))
+        }
+        _ => IgnoreRules::default(),
+    };
+    let canonical_root = fs::canonicalize(root).map_err(read_error(root))?;
     let mut files = BTreeMap::new();
-    let mut stack = vec![(root.to_owned(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        let entries = fs::read_dir(&dir).map_err(|source| Error::Read {
-            path: dir.clone(),
-            source,
-        })?;
+    let mut total: u64 = 0;
+    let mut entries_seen = 0;
+    // Each folder to read with its prefix and the real paths of the folders holding it.
+    let mut stack = vec![(root.to_owned(), String::new(), vec![canonical_root])];
+    while let Some((dir, prefix, ancestors)) = stack.pop() {
+        let entries = fs::read_dir(&dir).map_err(read_error(&dir))?;
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Read {
-                path: dir.clone(),
-                source,
-            })?;
+            let entry = entry.map_err(read_error(&dir))?;
+            entries_seen += 1;
+            if entries_seen > MAX_CHART_ENTRIES {
+                return Err(Error::TooManyEntries {
+                    path: root.to_owned(),
+                });
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
             let relative = format!("{prefix}{name}");
             let path = entry.path();
-            let is_dir = fs::metadata(&path)
-                .map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?
-                .is_dir();
-            if name == ".git" || ignore.ignores(&relative, is_dir) {
+            // Follows symlinks, as Helm does.
+            let meta = fs::metadata(&path).map_err(read_error(&path))?;
+            if name == ".git" || ignore.ignores(&relative, meta.is_dir()) {
                 continue;
             }
-            if is_dir {
-                stack.push((path, format!("{relative}/")));
-            } else {
-                let bytes = fs::read(&path).map_err(|source| Error::Read { path, source })?;
+            if meta.is_dir() {
+                let real = fs::canonicalize(&path).map_err(read_error(&path))?;
+                if ancestors.contains(&real) {
+                    return Err(Error::SymlinkLoop {
+                        path: root.to_owned(),
+                        file: relative,
+                    });
+                }
+                let mut inner = ancestors.clone();
+                inner.push(real);
+                stack.push((path, format!("{relative}/"), inner));
+            } else if meta.is_file() {
+                let bytes = read_file_within(root, &relative, &path, &meta)?;
+                total += bytes.len() as u64;
+                if total > MAX_CHART_SIZE {
+                    return Err(Error::ChartTooLarge {
+                        kind: Source::Folder,
+                        path: root.to_owned(),
+                    });
+                }
                 files.insert(relative, bytes);
+            } else {
+                return Err(Error::Irregular {
+                    path: root.to_owned(),
+                    file: relative,
+                });
             }
         }
     }
     Ok(files)
 }
 
+/// Reads one regular file of a chart folder, refusing it unread when it is too large.
+fn read_file_within(
+    root: &Path,
+    relative: &str,
+    path: &Path,
+    meta: &fs::Metadata,
+) -> Result<Vec<u8>> {
+    let too_large = || Error::FileTooLarge {
+        kind: Source::Folder,
+        path: root.to_owned(),
+        file: relative.to_owned(),
+    };
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    // The file may grow between the check and the read.
+    fs::File::open(path)
+        .map_err(read_error)?
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Reads a packaged chart (`.tgz`), each file within [`MAX_FILE_SIZE`] (checked on the tar
+/// header, before unpacking it) and all within [`MAX_CHART_SIZE`] (the tar stream itself is
+/// capped too, so a flood of headers or skipped entries cannot run on).
 fn read_archive_files(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     let archive_error = |message: String| Error::Archive {
         path: path.to_owned(),
         message,
     };
+    let too_large = || Error::ChartTooLarge {
+        kind: Source::Archive,
+        path: path.to_owned(),
+    };
     let file = fs::File::open(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let stream = Capped::new(flate2::read::GzDecoder::new(file), 2 * MAX_CHART_SIZE);
+    let capped = stream.exceeded.clone();
+    // Whatever the tar reader makes of a stream cut at the cap, the cap is the cause.
+    let fail = |message: String| {
+        if capped.get() {
+            too_large()
+        } else {
+            // The tar reader quotes the bytes it could not read: keep it short and printable.
+            archive_error(crate::quote::short(&message))
+        }
+    };
+    let mut archive = tar::Archive::new(stream);
     let mut files = BTreeMap::new();
+    let mut total: u64 = 0;
     let mut top: Option<String> = None;
-    let entries = archive
-        .entries()
-        .map_err(|err| archive_error(err.to_string()))?;
+    let entries = archive.entries().map_err(|err| fail(err.to_string()))?;
     for entry in entries {
-        let mut entry = entry.map_err(|err| archive_error(err.to_string()))?;
+        let mut entry = entry.map_err(|err| fail(err.to_string()))?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = entry
             .path()
-            .map_err(|err| archive_error(err.to_string()))?
+            .map_err(|err| fail(err.to_string()))?
             .to_string_lossy()
             .replace('\\', "/");
         // Helm packages put every file under one folder named after the chart.
@@ -395,16 +527,71 @@ fn read_archive_files(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
             }
             Some(_) => {}
         }
+        let file_too_large = || Error::FileTooLarge {
+            kind: Source::Archive,
+            path: path.to_owned(),
+            file: rest.to_owned(),
+        };
+        if entry.size() > MAX_FILE_SIZE {
+            return Err(file_too_large());
+        }
         let mut bytes = Vec::new();
-        entry
+        (&mut entry)
+            .take(MAX_FILE_SIZE + 1)
             .read_to_end(&mut bytes)
-            .map_err(|err| archive_error(err.to_string()))?;
+            .map_err(|err| fail(err.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            return Err(file_too_large());
+        }
+        total += bytes.len() as u64;
+        if total > MAX_CHART_SIZE {
+            return Err(too_large());
+        }
         files.insert(rest.to_owned(), bytes);
+    }
+    if capped.get() {
+        return Err(too_large());
     }
     if files.is_empty() {
         return Err(archive_error("the archive holds no files".to_owned()));
     }
     Ok(files)
+}
+
+/// A reader that ends (and says so) after `limit` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    exceeded: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: Read> Capped<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Capped {
+            inner,
+            left: limit,
+            exceeded: Default::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte more tells a stream that ends at the limit from a longer one.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? > 0 {
+                self.exceeded.set(true);
+            }
+            return Ok(0);
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let read = self.inner.read(&mut buf[..max])?;
+        self.left -= read as u64;
+        Ok(read)
+    }
 }
 
 /// A subset of `.helmignore` (gitignore-like) rules: `name`, `*.ext`, `dir/`, `/anchored`, `!negation`.
@@ -591,5 +778,123 @@ mod tests {
         assert!(rules.ignores("secret.txt", false));
         assert!(!rules.ignores("sub/secret.txt", false));
         assert!(!rules.ignores("Chart.yaml", false));
+    }
+
+    /// A `.tgz` of `(path, size)` entries filled with zeros; a `None` size writes a header
+    /// claiming `claimed` bytes and then ends the stream.
+    fn archive(dir: &Path, entries: &[(&str, u64)], claimed: Option<(&str, u64)>) -> PathBuf {
+        let path = dir.join("c.tgz");
+        let file = fs::File::create(&path).unwrap();
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for (name, size) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(*size);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, name, std::io::repeat(0).take(*size))
+                .unwrap();
+        }
+        if let Some((name, size)) = claimed {
+            let mut header = tar::Header::new_gnu();
+            header.set_path(name).unwrap();
+            header.set_size(size);
+            header.set_mode(0o644);
+            header.set_cksum();
+            std::io::Write::write_all(tar.get_mut(), header.as_bytes()).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn archive_limits_are_helms() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart_yaml = "c/Chart.yaml";
+        // At the per-file limit: loaded (then refused as a chart for its zeros, not its size).
+        let path = archive(dir.path(), &[("c/templates/big.yaml", MAX_FILE_SIZE)], None);
+        let files = read_archive_files(&path).unwrap();
+        assert_eq!(files["templates/big.yaml"].len() as u64, MAX_FILE_SIZE);
+        type Case<'a> = (Vec<(&'a str, u64)>, Option<(&'a str, u64)>, String);
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    (chart_yaml, 10),
+                    ("c/templates/big.yaml", MAX_FILE_SIZE + 1),
+                ],
+                None,
+                "c.tgz`: file `templates/big.yaml` is larger than the 5 MiB limit per file"
+                    .to_owned(),
+            ),
+            (
+                vec![(chart_yaml, 10)],
+                Some(("c/templates/huge.yaml", 3 << 30)),
+                "file `templates/huge.yaml` is larger than the 5 MiB limit per file".to_owned(),
+            ),
+            (
+                (0..21).map(|_| ("c/files/x", MAX_FILE_SIZE)).collect(),
+                None,
+                "c.tgz` holds more than the 100 MiB limit for a chart".to_owned(),
+            ),
+        ];
+        for (entries, claimed, expected) in cases {
+            let path = archive(dir.path(), &entries, claimed);
+            let err = load(&path).unwrap_err().to_string();
+            assert!(err.contains(&expected), "{err} lacks {expected}");
+            assert!(err.starts_with("chart archive `"), "{err}");
+        }
+    }
+
+    #[test]
+    fn folder_limits_symlink_loops_and_irregular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("c");
+        fs::create_dir_all(root.join("templates")).unwrap();
+        fs::write(
+            root.join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        let big = root.join("files/big.bin");
+        fs::create_dir_all(big.parent().unwrap()).unwrap();
+        fs::write(&big, vec![0u8; MAX_FILE_SIZE as usize]).unwrap();
+        assert!(load(&root).is_ok(), "a file at the limit loads");
+        fs::write(&big, vec![0u8; MAX_FILE_SIZE as usize + 1]).unwrap();
+        let err = load(&root).unwrap_err().to_string();
+        assert!(
+            err.ends_with("c`: file `files/big.bin` is larger than the 5 MiB limit per file"),
+            "{err}"
+        );
+        fs::remove_file(&big).unwrap();
+        // A symlink to a sibling folder is followed; one to an ancestor is a loop.
+        fs::create_dir_all(root.join("shared")).unwrap();
+        fs::write(root.join("shared/a.txt"), "a").unwrap();
+        std::os::unix::fs::symlink(root.join("shared"), root.join("files/linked")).unwrap();
+        let chart = load(&root).unwrap();
+        assert_eq!(chart.files["files/linked/a.txt"], b"a");
+        std::os::unix::fs::symlink("..", root.join("templates/loop")).unwrap();
+        let err = load(&root).unwrap_err().to_string();
+        assert!(
+            err.contains("`templates/loop` is a symlink to a folder that contains it (a loop)"),
+            "{err}"
+        );
+        fs::remove_file(root.join("templates/loop")).unwrap();
+        // A FIFO would block the reader forever.
+        let fifo = root.join("templates/fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = load(&root).unwrap_err().to_string();
+        assert!(
+            err.contains("`templates/fifo` is not a regular file"),
+            "{err}"
+        );
+        let err = load(&fifo).unwrap_err().to_string();
+        assert!(
+            err.contains("is neither a chart folder nor a chart archive file"),
+            "{err}"
+        );
     }
 }

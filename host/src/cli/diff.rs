@@ -1,6 +1,7 @@
 //! `kubectl chart diff RELEASE CHART` (or `RELEASE -f FILE|-`): what `apply` would change,
-//! from the plan apply itself would execute; `--helm-release` previews `helm upgrade` of a
-//! release Helm installed. Flags, the run and the choice of printer; the diff is `crate::diff`.
+//! from the plan apply itself would execute, starting from the release history's deployed
+//! revision; `--helm-release` previews `helm upgrade` of a release Helm installed. Flags, the
+//! run and the choice of printer; the diff is `crate::diff`.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -15,7 +16,8 @@ use crate::apply::{self, Bookkeeping, DryRun, Previous, StepAction};
 use crate::cluster::Cluster;
 use crate::diff::{self, Rule};
 use crate::manifest::{self, Object};
-use crate::release::{self, Capabilities, Release, ReleaseId};
+use crate::release::history::History;
+use crate::release::{self, Capabilities, Release};
 use crate::render;
 
 /// Where objects read from stdin come from when the stream does not say (`# Source:`).
@@ -134,54 +136,60 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
     for rule in &args.ignore {
         rules.push(Rule::parse(rule)?);
     }
-    let helm = args.helm_release.as_ref().map(|name| {
-        if name.is_empty() {
-            args.release.clone()
-        } else {
-            name.clone()
-        }
-    });
-    if let Some(name) = &helm {
+    let named = |name: &Option<String>| -> anyhow::Result<Option<String>> {
+        let Some(name) = name else { return Ok(None) };
+        let name = if name.is_empty() { &args.release } else { name };
         release::validate_name(name)?;
-    }
+        Ok(Some(name.clone()))
+    };
+    let helm = named(&args.helm_release)?;
 
-    super::apply::runtime()?.block_on(async {
-        let cluster = Cluster::connect(&global.connect_options()).await?;
+    super::release::runtime()?.block_on(async {
+        let cluster = global.connect().await?;
         let started = std::time::Instant::now();
-        let id = ReleaseId {
-            name: helm.clone().unwrap_or_else(|| args.release.clone()),
-            namespace: cluster.namespace().to_owned(),
-        };
-        let (previous, bookkeeping) = match &helm {
-            Some(name) => (helm_previous(&cluster, name).await?, Bookkeeping::Helm),
+        let id = super::release::release_id(&cluster, helm.as_deref().unwrap_or(&args.release))?;
+        // What the plan starts from, exactly as apply's: the deployed revision of the
+        // release's history (or Helm's latest deployed release record).
+        let (previous, template_release, bookkeeping) = match &helm {
+            Some(name) => {
+                let previous = helm_previous(&cluster, name).await?;
+                let revision = previous.revision.unwrap_or(0).saturating_add(1);
+                let release = Release {
+                    revision,
+                    is_install: false,
+                    is_upgrade: true,
+                    ..Release::install(&args.release, &id.namespace)
+                };
+                (previous, release, Bookkeeping::Helm)
+            }
             None => {
-                let record = release::load(&cluster, &id).await?;
-                (
-                    Previous::from_inventory(&record.inventory),
-                    Bookkeeping::KubectlChart,
-                )
+                let history = History::load(&cluster, &id).await?;
+                let release = history.template_release()?;
+                let previous = history.previous();
+                (previous, release, Bookkeeping::KubectlChart)
             }
         };
         let objects = match input {
             Input::Manifests(objects) => objects,
             Input::Chart(chart, values) => {
-                let revision = previous.revision.unwrap_or(0) + 1;
-                let release = Release {
-                    revision,
-                    is_install: revision == 1,
-                    is_upgrade: revision > 1,
-                    ..Release::install(&args.release, &id.namespace)
-                };
                 let capabilities = Capabilities {
                     kube_version: cluster.kube_version().await?,
                     ..Capabilities::default()
                 };
                 let plugins = super::plugin::registry(global, args.chart.as_deref())?;
-                render::render_with_plugins(&chart, &values, &release, &capabilities, &plugins)
-                    .inspect_err(|err| super::template::show_rendered(global, err))?
-                    .objects
+                render::render_with_plugins(
+                    &chart,
+                    &values,
+                    &template_release,
+                    &capabilities,
+                    &plugins,
+                )
+                .inspect_err(|err| super::template::show_rendered(global, err))?
+                .objects
             }
         };
+        // Hooks run around an apply, they are not merged into the cluster: not diffed.
+        let (objects, _hooks) = release::hooks::split(objects);
         let options = apply::Options {
             bookkeeping,
             server_side: args.server_side,

@@ -36,7 +36,7 @@ pub struct LintArgs {
     #[arg(long, value_name = "NAME", default_value = "release-name")]
     pub release: String,
     /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION)]
+    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION, value_parser = super::template::parse_kube_version)]
     pub kube_version: String,
     /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
     #[arg(
@@ -63,7 +63,7 @@ pub enum LintFormat {
 pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     crate::release::validate_name(&args.release)?;
     let chart = load_chart(&args.chart)?;
-    let config = load_config(&chart, args.lint_config.as_deref())?;
+    let mut config = load_config(&chart, args.lint_config.as_deref())?;
     let values = args.values.compute(&chart)?;
     let release = Release::install(&args.release, &global.namespace_or_default());
     let capabilities = offline_capabilities(&args.kube_version, &args.api_versions);
@@ -74,6 +74,16 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
     // WASM linters run through the same runner as the built-in rules, each with its
     // `linters.<name>` entry of the config (or its sidecar config when there is none).
     let plugins = registry.linters();
+    // The chart's own config may not reconfigure or silence the user's trusted linters.
+    if args.lint_config.is_none() {
+        let trusted = plugins
+            .iter()
+            .filter(|p| p.plugin().trust() == crate::plugin::Trust::Trusted)
+            .map(|p| p.plugin().name());
+        for warning in config.protect(trusted) {
+            eprintln!("{} {warning}", colored::Colorize::yellow("warning:"));
+        }
+    }
     let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p as &dyn Linter).collect();
     let report = lint::run_all(&rendered.objects, &plugins, &config)?;
 

@@ -5,10 +5,18 @@ mod apply;
 pub mod complete;
 mod completion;
 mod diff;
+mod get;
+mod history;
 mod lint;
+mod list;
 pub mod plugin;
 mod post_render;
+pub mod release;
+mod rollback;
+mod status;
 mod template;
+mod test;
+mod uninstall;
 mod values;
 mod version;
 
@@ -74,6 +82,19 @@ pub struct GlobalArgs {
     /// file names one plugin
     #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
     pub plugins_dir: Vec<PathBuf>,
+    /// How long one API request may take (30s, 2m; 0 for no limit); default: 30s for reads,
+    /// 60s for writes. Waits made of many requests (for CRDs) are not cut short by it
+    #[arg(long = "request-timeout", value_name = "DURATION", global = true, value_parser = apply::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Ignore the plugins a chart ships in its own `plugins/` folder
+    #[arg(
+        long,
+        global = true,
+        env = "KUBECTL_CHART_NO_CHART_PLUGINS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_chart_plugins: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +121,22 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Show what apply would change: live objects against what apply would write
     Diff(diff::DiffArgs),
+    /// A release's revisions
+    History(history::HistoryArgs),
+    /// Roll a release back to an earlier revision (recorded as a new revision)
+    Rollback(rollback::RollbackArgs),
+    /// A release's status, and each of its objects with its readiness
+    Status(status::StatusArgs),
+    /// Delete a release's objects and history
+    #[command(visible_alias = "delete")]
+    Uninstall(uninstall::UninstallArgs),
+    /// List releases
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// What a revision recorded: values, manifest, notes, hooks
+    Get(get::GetArgs),
+    /// Run a release's test hooks
+    Test(test::TestArgs),
     /// Render a chart and check its objects with the built-in, config and plugin lint rules
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
@@ -126,6 +163,13 @@ impl Cli {
             Command::Template(args) => template::run(&self.global, args, out),
             Command::Apply(args) => apply::run(&self.global, args, out),
             Command::Diff(args) => diff::run(&self.global, args, out),
+            Command::History(args) => history::run(&self.global, args, out),
+            Command::Rollback(args) => rollback::run(&self.global, args, out),
+            Command::Status(args) => status::run(&self.global, args, out),
+            Command::Uninstall(args) => uninstall::run(&self.global, args, out),
+            Command::List(args) => list::run(&self.global, args, out),
+            Command::Get(args) => get::run(&self.global, args, out),
+            Command::Test(args) => test::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::PostRender(args) => {
@@ -189,5 +233,9 @@ mod tests {
         assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
         assert_eq!(cli.global.context.as_deref(), Some("kind"));
         assert_eq!(cli.global.verbose, 2);
+        assert!(!cli.global.no_chart_plugins);
+        let cli =
+            Cli::try_parse_from(["kubectl-chart", "lint", "c", "--no-chart-plugins"]).unwrap();
+        assert!(cli.global.no_chart_plugins);
     }
 }

@@ -62,6 +62,28 @@ pub struct Rendered {
     pub notes: Option<String>,
 }
 
+/// The stack of each rendering thread: partials nest up to 100 deep, each level several
+/// frames (a debug build needs about 6 MiB there); untouched stack costs no memory.
+const RENDER_STACK_SIZE: usize = 32 << 20;
+
+/// Runs `render` on a thread with a [`RENDER_STACK_SIZE`] stack.
+fn on_render_stack<T: Send>(render: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(RENDER_STACK_SIZE)
+            .spawn_scoped(scope, render)
+            .map_err(|err| Error::Render {
+                template: "NOTES.txt".to_owned(),
+                line: None,
+                message: format!("cannot start a thread to render on: {err}"),
+            })?;
+        match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Renders every template of `chart` with `values` (already coalesced and validated).
 pub fn render(
     chart: &Chart,
@@ -92,29 +114,39 @@ pub fn render(
             .map(|templates| {
                 let base = &base;
                 let base_path = &base_path;
-                scope.spawn(move || {
-                    let mut context = Context::from(base.clone());
-                    templates
-                        .iter()
-                        .map(|template| {
-                            let name = template_name(chart, &template.path);
-                            let compiled = compile(&name, &template.text)?;
-                            set_template(&mut context, &name, base_path);
-                            let text = render_compiled(registry_ref, &compiled, &name, &context)?;
-                            manifest::parse(&name, &text).map_err(|error| Error::Manifest {
-                                error,
-                                rendered: text,
+                // Partials and blocks nest up to the guards' limits; each level takes several
+                // frames, more than a default 2 MiB thread stack holds in a debug build.
+                std::thread::Builder::new()
+                    .stack_size(RENDER_STACK_SIZE)
+                    .spawn_scoped(scope, move || {
+                        let mut context = Context::from(base.clone());
+                        templates
+                            .iter()
+                            .map(|template| {
+                                let name = template_name(chart, &template.path);
+                                let compiled = compile(&name, &template.text)?;
+                                set_template(&mut context, &name, base_path);
+                                let text =
+                                    render_compiled(registry_ref, &compiled, &name, &context)?;
+                                manifest::parse(&name, &text).map_err(|error| Error::Manifest {
+                                    error,
+                                    rendered: text,
+                                })
                             })
-                        })
-                        .collect::<Vec<_>>()
-                })
+                            .collect::<Vec<_>>()
+                    })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
+            .flat_map(|handle| match handle.map(|h| h.join()) {
+                Ok(Ok(results)) => results,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(err) => vec![Err(Error::Render {
+                    template: chart.name().to_owned(),
+                    line: None,
+                    message: format!("cannot start a thread to render on: {err}"),
+                })],
             })
             .collect()
     });
@@ -136,7 +168,9 @@ pub fn render(
             let name = template_name(chart, &notes.path);
             compile_into(&mut registry, &name, &notes.text)?;
             set_template(&mut context, &name, &base_path);
-            Some(render_one(&registry, &name, &context)?)
+            let registry = &registry;
+            let context = &context;
+            Some(on_render_stack(|| render_one(registry, &name, context))?)
         }
         None => None,
     };
@@ -278,7 +312,53 @@ fn trim_final_newline(template: &mut HbTemplate) {
 }
 
 fn compile(name: &str, text: &str) -> Result<HbTemplate> {
-    HbTemplate::compile_with_name(text, name.to_owned()).map_err(|err| syntax_error(name, err))
+    let mut template = HbTemplate::compile_with_name(text, name.to_owned())
+        .map_err(|err| syntax_error(name, err))?;
+    guard_partials(&mut template);
+    Ok(template)
+}
+
+/// Wraps every `{{> partial}}` of a template (blocks and inline partials included) in the
+/// [`helpers::PARTIAL_GUARD`] block, which counts how deep partials nest: Handlebars itself
+/// has no limit, and a partial that calls itself overflowed the stack.
+fn guard_partials(template: &mut HbTemplate) {
+    let (name, mappings) = (template.name.clone(), template.mapping.clone());
+    for (index, element) in template.elements.iter_mut().enumerate() {
+        match element {
+            TemplateElement::PartialExpression(partial)
+            | TemplateElement::PartialBlock(partial) => {
+                if let Some(inner) = partial.template.as_mut() {
+                    guard_partials(inner);
+                }
+                let partial_name = match &partial.name {
+                    Parameter::Name(n) => n.clone(),
+                    Parameter::Path(p) => format!("{p:?}"),
+                    Parameter::Literal(Value::String(s)) => s.clone(),
+                    _ => "(computed)".to_owned(),
+                };
+                let original = std::mem::replace(element, TemplateElement::Comment(String::new()));
+                let mut body = HbTemplate::new();
+                body.name.clone_from(&name);
+                body.elements.push(original);
+                body.mapping.extend(mappings.get(index).cloned());
+                *element = helpers::partial_guard(partial_name, body);
+            }
+            TemplateElement::HelperBlock(block) => {
+                for inner in [block.template.as_mut(), block.inverse.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    guard_partials(inner);
+                }
+            }
+            TemplateElement::DecoratorBlock(block) => {
+                if let Some(inner) = block.template.as_mut() {
+                    guard_partials(inner);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn compile_into(registry: &mut Handlebars<'static>, name: &str, text: &str) -> Result<()> {
