@@ -151,7 +151,7 @@ pub async fn execute(
         let Some(live) = cluster.get(&prune.resource, &prune.object).await? else {
             continue;
         };
-        if !plan::prunable(plan.bookkeeping, &plan.release, &live) {
+        if !plan::prunable(plan.bookkeeping, plan.from_helm, &plan.release, &live) {
             continue;
         }
         if sends {

@@ -150,6 +150,11 @@ impl Default for Options {
 pub struct Previous {
     /// The revision number, when there was one.
     pub revision: Option<u64>,
+    /// The name of the Helm release this previous revision is, when it is one: for previewing
+    /// `helm upgrade` (`diff --helm-release`) or taking a release over from Helm (`apply
+    /// --from-helm-release`). What it applied is then the release's whatever the marks say,
+    /// and what the chart stops rendering is pruned by Helm's rule.
+    pub helm_release: Option<String>,
     pub objects: BTreeSet<ObjectRef>,
     pub applied: HashMap<ObjectRef, Value>,
 }
@@ -166,6 +171,7 @@ impl Previous {
             revision,
             objects: applied.keys().cloned().collect(),
             applied,
+            helm_release: None,
         }
     }
 
@@ -176,6 +182,7 @@ impl Previous {
             revision: (inventory.revision > 0).then_some(inventory.revision),
             objects: inventory.objects.clone(),
             applied: HashMap::new(),
+            helm_release: None,
         }
     }
 }

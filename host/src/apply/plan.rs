@@ -126,6 +126,8 @@ pub struct Plan {
     pub server_side: bool,
     /// Whose bookkeeping the plan follows (for re-merges and prune checks in execute).
     pub bookkeeping: Bookkeeping,
+    /// Whether the previous revision was Helm's (prunes follow Helm's rule).
+    pub from_helm: bool,
 }
 
 impl Plan {
@@ -235,13 +237,21 @@ pub fn plan(
 
     let owner = release.owner();
     let bookkeeping = options.bookkeeping;
+    let from_helm = previous.helm_release.is_some();
+    // When the previous revision is Helm's (previewed or taken over), the release has whatever
+    // it applied, and what Helm's marks give to it.
+    let helm_owner = (bookkeeping == Bookkeeping::Helm || from_helm).then(|| {
+        let name = previous.helm_release.as_deref().unwrap_or(&release.name);
+        format!("{}/{name}", release.namespace)
+    });
     let adopted: Vec<&Step> = steps
         .iter()
         .filter(|step| {
             step.live.as_ref().is_some_and(|live| {
-                // Helm's: whatever its previous revision applied, and what its marks give it.
-                let helm_had =
-                    bookkeeping == Bookkeeping::Helm && previous.objects.contains(&step.object);
+                let helm_had = helm_owner.as_ref().is_some_and(|helm_owner| {
+                    previous.objects.contains(&step.object)
+                        || owner_in(Bookkeeping::Helm, live).as_ref() == Some(helm_owner)
+                });
                 !(helm_had || owned(bookkeeping, release, live))
             })
         })
@@ -292,7 +302,7 @@ pub fn plan(
             let resource = snapshot.resources.get(&key).cloned().flatten()?;
             let live = snapshot.live.get(reference)?;
             // Taken over by someone else since (or kept by policy): not ours to delete.
-            prunable(bookkeeping, release, live).then(|| Prune {
+            prunable(bookkeeping, from_helm, release, live).then(|| Prune {
                 object: reference.clone(),
                 resource,
                 live: live.clone(),
@@ -315,6 +325,7 @@ pub fn plan(
         shapes,
         server_side: options.server_side,
         bookkeeping,
+        from_helm,
     })
 }
 
@@ -511,11 +522,22 @@ pub fn owned(bookkeeping: Bookkeeping, release: &ReleaseId, live: &Value) -> boo
 }
 
 /// Whether a live object the previous revision applied may be deleted now that the chart no
-/// longer renders it: ours while still marked ours; Helm's unless its policy keeps it.
-pub fn prunable(bookkeeping: Bookkeeping, release: &ReleaseId, live: &Value) -> bool {
-    match bookkeeping {
-        Bookkeeping::KubectlChart => owned(bookkeeping, release, live),
-        Bookkeeping::Helm => annotation(live, HELM_RESOURCE_POLICY_ANNOTATION) != Some("keep"),
+/// longer renders it: ours while still marked ours; Helm's (`from_helm`, the previous
+/// revision was Helm's) unless its policy keeps it, as `helm upgrade` decides, or, when taking
+/// it over, unless another release of ours has claimed it since.
+pub fn prunable(
+    bookkeeping: Bookkeeping,
+    from_helm: bool,
+    release: &ReleaseId,
+    live: &Value,
+) -> bool {
+    let kept = annotation(live, HELM_RESOURCE_POLICY_ANNOTATION) == Some("keep");
+    match (bookkeeping, from_helm) {
+        (Bookkeeping::Helm, _) => !kept,
+        (Bookkeeping::KubectlChart, false) => owned(bookkeeping, release, live),
+        (Bookkeeping::KubectlChart, true) => {
+            !kept && owner_of(live).is_none_or(|owner| owner == release.owner())
+        }
     }
 }
 
@@ -986,6 +1008,90 @@ mod tests {
         assert_eq!(
             merged["spec"]["ports"],
             json!([{"name": "a", "port": 2}, {"name": "theirs", "port": 9}])
+        );
+    }
+
+    #[test]
+    fn taking_over_from_helm_owns_and_prunes_what_helm_applied() {
+        let helm_marked = |name: &str, release: &str, extra: Value| {
+            let mut value = cm(name, json!({"k": "live"}));
+            value["metadata"]["namespace"] = json!("shop");
+            let mut annotations = json!({
+                HELM_RELEASE_NAME_ANNOTATION: release,
+                HELM_RELEASE_NAMESPACE_ANNOTATION: "shop",
+            });
+            if let (Some(map), Some(extra)) = (annotations.as_object_mut(), extra.as_object()) {
+                map.extend(extra.clone());
+            }
+            value["metadata"]["annotations"] = annotations;
+            value
+        };
+        let mut snapshot = cluster();
+        // In Helm's manifest (taken over whatever the marks say), and only marked by Helm.
+        snapshot
+            .live
+            .insert(cm_ref("a"), helm_marked("a", "other", json!({})));
+        snapshot
+            .live
+            .insert(cm_ref("b"), helm_marked("b", "legacy", json!({})));
+        // Dropped by the chart: deleted, unless kept by policy or claimed by a release of ours.
+        snapshot
+            .live
+            .insert(cm_ref("gone"), helm_marked("gone", "legacy", json!({})));
+        snapshot.live.insert(
+            cm_ref("kept"),
+            helm_marked(
+                "kept",
+                "legacy",
+                json!({HELM_RESOURCE_POLICY_ANNOTATION: "keep"}),
+            ),
+        );
+        snapshot.live.insert(
+            cm_ref("claimed"),
+            helm_marked("claimed", "legacy", json!({OWNER_ANNOTATION: "shop/other"})),
+        );
+        let mut previous = Previous::from_applied(
+            Some(4),
+            ["a", "gone", "kept", "claimed"].map(|name| {
+                let mut value = cm(name, json!({"k": "helm", "dropped": "x"}));
+                value["metadata"]["namespace"] = json!("shop");
+                (cm_ref(name), value)
+            }),
+        );
+        previous.helm_release = Some("legacy".into());
+        let plan = run(
+            vec![cm("a", json!({"k": "new"})), cm("b", json!({"k": "new"}))],
+            &snapshot,
+            &previous,
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(plan.adopted.is_empty());
+        assert!(plan.from_helm);
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("a is updated")
+        };
+        // Ours from now on, three-way against what Helm applied: `dropped` was Helm's, it goes.
+        assert_eq!(owner_of(merged), Some("shop/web"));
+        assert_eq!(merged["data"], json!({"k": "new"}));
+        let pruned: Vec<&ObjectRef> = plan.prunes.iter().map(|p| &p.object).collect();
+        assert_eq!(pruned, [&cm_ref("gone")]);
+
+        // Helm's marks naming another release, and not in its manifest: not taken.
+        snapshot
+            .live
+            .insert(cm_ref("c"), helm_marked("c", "other", json!({})));
+        let err = run(
+            vec![cm("c", json!({}))],
+            &snapshot,
+            &previous,
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by no release)"),
+            "{err}"
         );
     }
 

@@ -1,7 +1,8 @@
 //! `kubectl chart diff RELEASE CHART` (or `RELEASE -f FILE|-`): what `apply` would change,
 //! from the plan apply itself would execute, starting from the release history's deployed
-//! revision; `--helm-release` previews `helm upgrade` of a release Helm installed. Flags, the
-//! run and the choice of printer; the diff is `crate::diff`.
+//! revision; `--helm-release` previews `helm upgrade` of a release Helm installed, and
+//! `--from-helm-release` previews `apply --from-helm-release` taking one over. Flags, the run
+//! and the choice of printer; the diff is `crate::diff`.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -12,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::values::{ValueArgs, load_chart};
 use super::{GlobalArgs, Outcome};
-use crate::apply::{self, Bookkeeping, DryRun, Previous, StepAction};
+use crate::apply::{self, Bookkeeping, DryRun, StepAction};
 use crate::cluster::Cluster;
 use crate::diff::{self, Rule};
 use crate::manifest::{self, Object};
@@ -48,6 +49,17 @@ pub struct DiffArgs {
         default_missing_value = ""
     )]
     pub helm_release: Option<String>,
+    /// Preview `apply --from-helm-release[=NAME]`: taking over the release Helm installed as
+    /// NAME (default: RELEASE), whose latest deployed revision is the last applied
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        conflicts_with = "helm_release"
+    )]
+    pub from_helm_release: Option<String>,
     /// Output: `text` (a unified diff per object), `json` (every change, field by field, for
     /// bots and CI comments), `summary` (the counts)
     #[arg(short = 'o', long, value_enum, default_value_t = DiffFormat::Text)]
@@ -143,6 +155,7 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
         Ok(Some(name.clone()))
     };
     let helm = named(&args.helm_release)?;
+    let take_over = named(&args.from_helm_release)?;
 
     super::release::runtime()?.block_on(async {
         let cluster = global.connect().await?;
@@ -152,7 +165,7 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
         // release's history (or Helm's latest deployed release record).
         let (previous, template_release, bookkeeping) = match &helm {
             Some(name) => {
-                let previous = helm_previous(&cluster, name).await?;
+                let previous = super::release::helm_previous(&cluster, name).await?;
                 let revision = previous.revision.unwrap_or(0).saturating_add(1);
                 let release = Release {
                     revision,
@@ -164,8 +177,21 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
             }
             None => {
                 let history = History::load(&cluster, &id).await?;
-                let release = history.template_release()?;
-                let previous = history.previous();
+                let mut release = history.template_release()?;
+                let previous = match &take_over {
+                    Some(name) => {
+                        if history.is_installed() {
+                            bail!(
+                                "release {id} is already installed by kubectl-chart; --from-helm-release takes a release over from Helm once"
+                            );
+                        }
+                        // Installed already, by Helm: templates see an upgrade, as apply's.
+                        release.is_install = false;
+                        release.is_upgrade = true;
+                        super::release::helm_previous(&cluster, name).await?
+                    }
+                    None => history.previous(),
+                };
                 (previous, release, Bookkeeping::KubectlChart)
             }
         };
@@ -218,9 +244,10 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
             show_secrets: args.show_secrets,
             rules,
             rename_threshold: args.find_renames,
-            tool: match bookkeeping {
-                Bookkeeping::KubectlChart => "kubectl-chart".to_owned(),
-                Bookkeeping::Helm => "Helm".to_owned(),
+            tool: if previous.helm_release.is_some() {
+                "Helm".to_owned()
+            } else {
+                "kubectl-chart".to_owned()
             },
         };
         let diff = diff::diff(&plan, &previous, &returned, &diff_options);
@@ -289,28 +316,6 @@ fn read_manifests(file: &str) -> anyhow::Result<Vec<Object>> {
         bail!("manifests `{source}` are larger than 256 MiB");
     }
     Ok(manifest::parse_sourced(source, &text)?)
-}
-
-/// What Helm's latest deployed revision of `name` applied.
-async fn helm_previous(cluster: &Cluster, name: &str) -> anyhow::Result<Previous> {
-    let driver_name = std::env::var("HELM_DRIVER").unwrap_or_default();
-    let driver = release::helm::Driver::from_env_value(&driver_name).with_context(|| {
-        format!("HELM_DRIVER={driver_name}: only Helm's secret and configmap drivers keep releases in the cluster")
-    })?;
-    let namespace = cluster.namespace();
-    let Some(helm) = release::helm::latest_deployed(cluster, driver, namespace, name).await? else {
-        bail!(
-            "Helm release `{name}` has no deployed revision in namespace `{namespace}` (see `helm list -n {namespace}`)"
-        );
-    };
-    crate::verbose!(
-        "comparing with Helm release {namespace}/{name} revision {} ({} {})",
-        helm.version,
-        helm.chart.name,
-        helm.chart.version
-    );
-    let applied = helm.applied_objects(cluster).await?;
-    Ok(Previous::from_applied(Some(helm.version), applied))
 }
 
 /// Sends the plan's writes as a server dry run and returns what the server answered, by

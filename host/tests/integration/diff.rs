@@ -1075,3 +1075,161 @@ fn helm_chart_diff_plugin_previews_helm_upgrade_exactly() {
     args.extend(upgrade);
     helm.run(&args, 0);
 }
+
+/// A chart of plain YAML templates (the same under Helm and kubectl-chart).
+fn plain_chart(version: &str, templates: &[(&str, &str)]) -> TempChart {
+    let meta = format!("apiVersion: v2\nname: shop\nversion: {version}\n");
+    let mut files = vec![("Chart.yaml", meta.as_str())];
+    files.extend(templates.iter().copied());
+    TempChart::new(&files)
+}
+
+#[test]
+fn apply_from_helm_release_takes_over_what_helm_installed() {
+    let cluster = Cluster::start();
+    let helm = Helm::new(&cluster);
+    let config_v1 = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  a: \"1\"\n  b: \"2\"\n";
+    let extra =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\ndata:\n  x: \"1\"\n";
+    let kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-kept\n  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  k: \"1\"\n";
+    let v1 = plain_chart(
+        "0.1.0",
+        &[
+            ("templates/config.yaml", config_v1),
+            ("templates/extra.yaml", extra),
+            ("templates/kept.yaml", kept),
+        ],
+    );
+    // Helm's revision 2 is the one taken over; revision 1 is superseded.
+    let helm_path = v1.path().to_str().expect("utf-8");
+    helm.run(
+        &[
+            "install",
+            "shop",
+            helm_path,
+            "-n",
+            "shop",
+            "--create-namespace",
+        ],
+        0,
+    );
+    helm.run(&["upgrade", "shop", helm_path, "-n", "shop"], 0);
+    let helm_records = || -> Vec<Value> {
+        let mut records: Vec<Value> = cluster
+            .emu
+            .list("v1", "Secret", Some("shop"))
+            .into_iter()
+            .filter(|s| s["type"] == "helm.sh/release.v1")
+            .collect();
+        records.sort_by_key(|s| s["metadata"]["name"].as_str().map(str::to_owned));
+        records
+    };
+    let before = helm_records();
+    assert_eq!(before.len(), 2);
+    // Someone labels the ConfigMap by hand: a three-way merge keeps it.
+    cluster.kubectl(&[
+        "-n",
+        "shop",
+        "label",
+        "configmap/shop-config",
+        "team=payments",
+    ]);
+
+    // The next chart drops key `b` Helm set, and the ConfigMaps `shop-extra` and `shop-kept`.
+    let config_v2 =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  a: \"1\"\n";
+    let v2 = plain_chart("0.2.0", &[("templates/config.yaml", config_v2)]);
+    let apply = |args: &[&str]| {
+        cluster
+            .chart()
+            .args(["apply", "shop"])
+            .arg(v2.path())
+            .args(["-n", "shop"])
+            .args(args)
+            .env("NO_COLOR", "1")
+    };
+    // Without it, Helm's objects are someone else's.
+    apply(&[]).status(1).run().stderr_has(&[
+        "v1 ConfigMap shop/shop-config (owned by no release)",
+        "--take-ownership",
+    ]);
+    // The preview of the take-over is the plan apply then executes.
+    cluster
+        .chart()
+        .args(["diff", "shop"])
+        .arg(v2.path())
+        .args(["-n", "shop", "--from-helm-release", "-o", "summary"])
+        .run()
+        .stdout_has(&["release shop/shop: 0 to add, 1 to change, 1 to remove, 0 unchanged"]);
+    apply(&["--from-helm-release", "--dry-run"])
+        .run()
+        .stdout_has(&[
+            "v1 ConfigMap shop/shop-config configured",
+            "v1 ConfigMap shop/shop-extra pruned",
+            "release shop/shop: 0 created, 1 configured, 0 unchanged, 1 pruned (dry run)",
+        ]);
+    assert!(
+        cluster
+            .emu
+            .get("v1", "ConfigMap", "shop", "shop-extra")
+            .is_some()
+    );
+
+    apply(&["--from-helm-release"]).run().stdout_has(&[
+        "v1 ConfigMap shop/shop-config configured",
+        "v1 ConfigMap shop/shop-extra pruned",
+        "REVISION: 1",
+        "DESCRIPTION: Taken over from Helm release shop revision 2",
+    ]);
+    let config = cluster
+        .emu
+        .get("v1", "ConfigMap", "shop", "shop-config")
+        .expect("kept");
+    // The field Helm set and the chart dropped is gone; the hand-made label stays; the object
+    // is the release's now.
+    assert_eq!(config["data"], json!({"a": "1"}));
+    assert_eq!(config["metadata"]["labels"]["team"], "payments");
+    assert_eq!(
+        config["metadata"]["annotations"]["kubectl-chart.io/release"],
+        "shop/shop"
+    );
+    assert!(
+        cluster
+            .emu
+            .get("v1", "ConfigMap", "shop", "shop-extra")
+            .is_none()
+    );
+    assert!(
+        cluster
+            .emu
+            .get("v1", "ConfigMap", "shop", "shop-kept")
+            .is_some(),
+        "helm.sh/resource-policy: keep is honoured"
+    );
+    // Helm's records are left as they were.
+    assert_eq!(helm_records(), before);
+    cluster
+        .chart()
+        .args(["history", "shop", "-n", "shop"])
+        .env("NO_COLOR", "1")
+        .run()
+        .stdout_has(&["deployed", "Taken over from Helm release shop revision 2"]);
+
+    // Once only; from then on the release's own history is the previous revision.
+    apply(&["--from-helm-release"])
+        .status(1)
+        .run()
+        .stderr_has(&["already installed by kubectl-chart"]);
+    apply(&[])
+        .run()
+        .stdout_has(&["release shop/shop: 0 created, 0 configured, 1 unchanged, 0 pruned"]);
+    // A Helm release that does not exist: a clear error, nothing written.
+    cluster
+        .chart()
+        .args(["apply", "other"])
+        .arg(v2.path())
+        .args(["-n", "shop", "--from-helm-release"])
+        .status(1)
+        .run()
+        .stderr_has(&["Helm release `other` has no deployed revision in namespace `shop`"]);
+}
