@@ -157,6 +157,10 @@ pub struct Previous {
     pub helm_release: Option<String>,
     pub objects: BTreeSet<ObjectRef>,
     pub applied: HashMap<ObjectRef, Value>,
+    /// Objects whose "last applied" comes from a revision other than `revision` (a later
+    /// failed or interrupted one that wrote them), with that revision, so drift is dated
+    /// right.
+    pub applied_in: HashMap<ObjectRef, u64>,
 }
 
 impl Previous {
@@ -171,6 +175,7 @@ impl Previous {
             revision,
             objects: applied.keys().cloned().collect(),
             applied,
+            applied_in: HashMap::new(),
             helm_release: None,
         }
     }
@@ -182,8 +187,14 @@ impl Previous {
             revision: (inventory.revision > 0).then_some(inventory.revision),
             objects: inventory.objects.clone(),
             applied: HashMap::new(),
+            applied_in: HashMap::new(),
             helm_release: None,
         }
+    }
+
+    /// The revision that last applied `object`, when known.
+    pub fn revision_of(&self, object: &ObjectRef) -> Option<u64> {
+        self.applied_in.get(object).copied().or(self.revision)
     }
 }
 

@@ -535,9 +535,13 @@ fn field_changes(plan: &Plan, previous: &Previous, item: &Work) -> Vec<FieldChan
             .map(|(index, change)| {
                 let segments = change.path();
                 let drift = match (&item.last, before, item.entry.change) {
-                    (Some(last), Some(before), ChangeKind::Change) => {
-                        drift_of(last, before, change, shape, previous.revision)
-                    }
+                    (Some(last), Some(before), ChangeKind::Change) => drift_of(
+                        last,
+                        before,
+                        change,
+                        shape,
+                        previous.revision_of(&item.entry.object),
+                    ),
                     _ => None,
                 };
                 FieldChange {

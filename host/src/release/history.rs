@@ -156,9 +156,12 @@ impl History {
         };
         for revision in after {
             previous.objects.extend(revision.objects.iter().cloned());
-            previous
-                .applied
-                .extend(applied_by_ref(revision, Some(&revision.written)));
+            for (reference, applied) in applied_by_ref(revision, Some(&revision.written)) {
+                previous
+                    .applied_in
+                    .insert(reference.clone(), revision.revision);
+                previous.applied.insert(reference, applied);
+            }
         }
         previous
     }
@@ -361,6 +364,9 @@ mod tests {
         assert_eq!(previous.applied[&cm("a", "").0]["data"]["v"], "2");
         assert_eq!(previous.applied[&cm("c", "").0]["data"]["v"], "3");
         assert!(!previous.applied.contains_key(&cm("d", "").0));
+        // Drift on `c` dates from the failed revision that wrote it.
+        assert_eq!(previous.revision_of(&cm("a", "").0), Some(2));
+        assert_eq!(previous.revision_of(&cm("c", "").0), Some(3));
         assert_eq!(h.next_revision().unwrap(), 5);
     }
 
