@@ -351,13 +351,39 @@ pub fn merge_step(
             {
                 annotations.remove(LAST_APPLIED_ANNOTATION);
             }
-            if &merged == live {
+            if &merged == live || string_data_folded(&merged).as_ref() == Some(live) {
                 StepAction::Unchanged
             } else {
                 StepAction::Update(merged)
             }
         }
     }
+}
+
+/// A Secret with `stringData` as the server stores it: the values moved into `data`, base64
+/// encoded. Re-applying a chart that writes `stringData` then changes nothing, and is no
+/// write (the live object never has `stringData`). `None` for anything else.
+fn string_data_folded(value: &Value) -> Option<Value> {
+    use base64::Engine as _;
+    if value.get("kind").and_then(Value::as_str) != Some("Secret")
+        || value.get("apiVersion").and_then(Value::as_str) != Some("v1")
+    {
+        return None;
+    }
+    let mut folded = value.clone();
+    let map = folded.as_object_mut()?;
+    let Value::Object(string_data) = map.shift_remove("stringData")? else {
+        return None;
+    };
+    let data = map
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?;
+    for (key, text) in string_data {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_str()?);
+        data.insert(key, Value::String(encoded));
+    }
+    Some(folded)
 }
 
 /// What the object's annotation says was applied last (objects applied by kubectl-chart 0.1,
@@ -685,6 +711,56 @@ mod tests {
             previous,
             options,
         )
+    }
+
+    #[test]
+    fn secrets_written_with_string_data_compare_as_the_server_stores_them() {
+        let secret = |body: Value| {
+            let mut value = json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "s", "namespace": "shop"}});
+            if let (Some(map), Some(body)) = (value.as_object_mut(), body.as_object()) {
+                map.extend(body.clone());
+            }
+            value
+        };
+        // (stringData applied, data live, whether a write is needed)
+        let cases = [
+            (
+                json!({"pw": "hunter2"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                false,
+            ),
+            (
+                json!({"pw": "hunter3"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                true,
+            ),
+            (
+                json!({"pw": "hunter2", "new": "x"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                true,
+            ),
+            (json!({"pw": 7}), json!({"pw": "Nw=="}), true),
+        ];
+        for (string_data, data, writes) in cases {
+            let desired = secret(json!({"stringData": string_data}));
+            let live = secret(json!({"data": data}));
+            let action = merge_step(&desired, Some(&desired), Some(&live), None);
+            assert_eq!(
+                matches!(action, StepAction::Update(_)),
+                writes,
+                "{string_data} over {data}"
+            );
+        }
+        // Not a Secret: stringData is a field like any other.
+        let desired = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "stringData": {"a": "b"}});
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"a": "Yg=="}});
+        assert!(matches!(
+            merge_step(&desired, None, Some(&live), None),
+            StepAction::Update(_)
+        ));
     }
 
     #[test]

@@ -231,6 +231,64 @@ fn previews_an_install_then_changes_then_nothing() {
 }
 
 #[test]
+fn hooks_are_not_diffed_and_the_preview_is_apply_s_plan() {
+    let cluster = Cluster::start();
+    let chart = shop_chart();
+    let hook = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-hook\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\ndata:\n  at: \"{{Release.Revision}}\"\n";
+    std::fs::write(chart.path().join("templates/hook.yaml"), hook).expect("write the hook");
+    let names = |json: &Value| -> Vec<String> {
+        let mut names: Vec<String> = json["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .map(|c| c["object"]["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = cluster
+        .diff(chart.path(), &["--create-namespace", "-o", "json"])
+        .run()
+        .json();
+    assert!(
+        !names(&before).contains(&"shop-hook".to_owned()),
+        "{before}"
+    );
+    cluster.apply(chart.path(), &[]);
+    // Installed: the hook ran and is no object of the release, so nothing is left to change.
+    cluster.diff(chart.path(), &["--exit-code"]).run();
+    // What diff shows changing is what apply --dry-run would configure.
+    let upgrade = [
+        "--set",
+        "image=nginx:1.28",
+        "--set",
+        "config.LOG_LEVEL=debug",
+    ];
+    let diff = cluster
+        .diff(chart.path(), &[&upgrade[..], &["-o", "json"]].concat())
+        .run()
+        .json();
+    let dry_run = cluster
+        .chart()
+        .args(["apply", "shop"])
+        .arg(chart.path())
+        .args(["-n", "shop", "--dry-run", "-o", "json"])
+        .args(upgrade)
+        .run()
+        .json();
+    let mut configured: Vec<String> = dry_run["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] != "unchanged")
+        .map(|c| c["object"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    configured.sort();
+    assert_eq!(names(&diff), configured);
+    assert_eq!(configured, ["shop-config", "shop-web"]);
+}
+
+#[test]
 fn objects_the_chart_stops_rendering_are_removed() {
     let cluster = Cluster::start();
     let chart = shop_chart();
