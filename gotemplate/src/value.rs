@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncResult;
 
@@ -38,6 +39,11 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     /// `map[string]interface{}`.
     Map(Arc<Map>),
+    /// `map[string]interface{}` shared by reference, as every Go map is: Sprig's `set`, `unset`,
+    /// `merge` and `mergeOverwrite` change it in place, and every copy of the value sees the
+    /// change (`$_ := set $d "k" "v"` then `$d.k`). Same Go type and kind as [`Value::Map`];
+    /// see [`Dict`].
+    Dict(Dict),
     /// A Go struct, pointer or named type with fields and methods.
     Object(Arc<dyn Object>),
 }
@@ -84,6 +90,13 @@ pub trait Object: fmt::Debug + Send + Sync {
     fn is_map_like(&self) -> bool {
         self.kind() == "map"
     }
+
+    /// The concrete value, for functions that take this Go type as a parameter (Sprig's
+    /// `dateModify` takes a `time.Time`, `genSignedCert` a `certificate`) and need more than
+    /// its fields: `Some(self)` in types that want to be recognised.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 impl Value {
@@ -97,6 +110,11 @@ impl Value {
 
     pub fn map(map: Map) -> Value {
         Value::Map(Arc::new(map))
+    }
+
+    /// A new shared, mutable map (what Sprig's `dict` makes).
+    pub fn dict(map: Map) -> Value {
+        Value::Dict(Dict::new(map))
     }
 
     pub fn object(object: impl Object + 'static) -> Value {
@@ -136,6 +154,47 @@ impl Value {
         }
     }
 
+    /// A map of either representation ([`Value::Map`] or [`Value::Dict`]), for reading. A
+    /// `Dict` stays read-locked while the returned guard lives: do not change the same dict
+    /// before dropping it.
+    pub fn map_ref(&self) -> Option<MapRef<'_>> {
+        match self {
+            Value::Map(map) => Some(MapRef::Plain(map)),
+            Value::Dict(dict) => Some(MapRef::Shared(dict.read())),
+            _ => None,
+        }
+    }
+
+    /// This value with every map in it, at any depth, turned into a shared [`Value::Dict`], so
+    /// that Sprig's in-place changes reach every reference to it, as they do in Helm (where a
+    /// chart may `set` into `.Values` and read the change in a later template). Lists are
+    /// rebuilt only when something inside them changes.
+    pub fn into_shared(self) -> Value {
+        match self {
+            Value::Map(map) => {
+                let map = Arc::try_unwrap(map).unwrap_or_else(|shared| (*shared).clone());
+                Value::dict(
+                    map.into_iter()
+                        .map(|(key, value)| (key, value.into_shared()))
+                        .collect(),
+                )
+            }
+            Value::List(items) if items.iter().any(Value::has_plain_map) => {
+                let items = Arc::try_unwrap(items).unwrap_or_else(|shared| (*shared).clone());
+                Value::list(items.into_iter().map(Value::into_shared).collect())
+            }
+            other => other,
+        }
+    }
+
+    fn has_plain_map(&self) -> bool {
+        match self {
+            Value::Map(_) => true,
+            Value::List(items) => items.iter().any(Value::has_plain_map),
+            _ => false,
+        }
+    }
+
     /// The Go type, as `%T` and Sprig's `typeOf` print it.
     pub fn type_name(&self) -> String {
         match self {
@@ -147,7 +206,7 @@ impl Value {
             Value::String(_) => "string".to_owned(),
             Value::Bytes(_) => "[]uint8".to_owned(),
             Value::List(_) => "[]interface {}".to_owned(),
-            Value::Map(_) => "map[string]interface {}".to_owned(),
+            Value::Map(_) | Value::Dict(_) => "map[string]interface {}".to_owned(),
             Value::Object(object) => object.type_name().to_owned(),
         }
     }
@@ -162,7 +221,7 @@ impl Value {
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
-            Value::Map(_) => "map",
+            Value::Map(_) | Value::Dict(_) => "map",
             Value::Object(object) => object.kind(),
         }
     }
@@ -180,6 +239,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(map) => !map.is_empty(),
+            Value::Dict(dict) => !dict.is_empty(),
             Value::Object(object) => match object.kind() {
                 "map" | "slice" => object.data().truth(),
                 _ => true,
@@ -197,6 +257,19 @@ impl Value {
 /// the shortest form that reads back (`1e+06`, `0.1`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_v(f, 0)
+    }
+}
+
+/// How deep `%v` and equality follow nested values: only a [`Dict`] that contains itself gets
+/// this far (Go would recurse until its stack overflows).
+const MAX_DEPTH: usize = 1000;
+
+impl Value {
+    fn fmt_v(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        if depth > MAX_DEPTH {
+            return f.write_str("...");
+        }
         match self {
             Value::Nil => f.write_str("<nil>"),
             Value::Bool(b) => write!(f, "{b}"),
@@ -219,23 +292,27 @@ impl fmt::Display for Value {
                     if i > 0 {
                         f.write_str(" ")?;
                     }
-                    write!(f, "{item}")?;
+                    item.fmt_v(f, depth + 1)?;
                 }
                 f.write_str("]")
             }
-            Value::Map(map) => {
-                f.write_str("map[")?;
-                for (i, (key, value)) in map.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{key}:{value}")?;
-                }
-                f.write_str("]")
-            }
+            Value::Map(map) => fmt_map(map, f, depth),
+            Value::Dict(dict) => fmt_map(&dict.read(), f, depth),
             Value::Object(object) => f.write_str(&object.format_v()),
         }
     }
+}
+
+fn fmt_map(map: &Map, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    f.write_str("map[")?;
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            f.write_str(" ")?;
+        }
+        write!(f, "{key}:")?;
+        value.fmt_v(f, depth + 1)?;
+    }
+    f.write_str("]")
 }
 
 impl fmt::Debug for Value {
@@ -254,6 +331,21 @@ impl fmt::Debug for Value {
 /// membership.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
+        self.eq_depth(other, 0)
+    }
+}
+
+impl Value {
+    fn eq_depth(&self, other: &Value, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let maps_eq = |a: &Map, b: &Map| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && va.eq_depth(vb, depth + 1))
+        };
         match (self, other) {
             (Value::Nil, Value::Nil) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -261,8 +353,19 @@ impl PartialEq for Value {
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.eq_depth(y, depth + 1))
+            }
+            (Value::Dict(a), Value::Dict(b)) if a.ptr_eq(b) => true,
+            (Value::Map(_) | Value::Dict(_), Value::Map(_) | Value::Dict(_)) => {
+                match (self.map_ref(), other.map_ref()) {
+                    (Some(a), Some(b)) => maps_eq(&a, &b),
+                    _ => false,
+                }
+            }
             (Value::Object(a), b) => a.data() == *b,
             (a, Value::Object(b)) => *a == b.data(),
             _ => false,
@@ -303,6 +406,93 @@ impl From<Vec<Value>> for Value {
 impl From<Map> for Value {
     fn from(map: Map) -> Self {
         Value::map(map)
+    }
+}
+
+/// A Go map shared by reference: the representation of [`Value::Dict`].
+///
+/// Go maps are references, and Sprig's `set`, `unset`, `merge` and `mergeOverwrite` change the
+/// map they are given, which every other reference to that map then sees. Charts rely on it
+/// (`$_ := set $ctx "key" "value"` to pass data between templates, `merge` into `.Values`), so
+/// a dict is an `Arc<RwLock<Map>>`: cloning the value clones the reference, reads take a
+/// shared lock (uncontended in a render, so cheap), writes an exclusive one.
+///
+/// Never hold a guard from [`Dict::read`] or [`Dict::write`] while locking the same dict again
+/// (a dict may contain itself): copy what you need out of the guard first.
+#[derive(Clone, Default)]
+pub struct Dict(Arc<RwLock<Map>>);
+
+impl Dict {
+    pub fn new(map: Map) -> Dict {
+        Dict(Arc::new(RwLock::new(map)))
+    }
+
+    /// Reads the map (a shared lock until the guard drops).
+    pub fn read(&self) -> RwLockReadGuard<'_, Map> {
+        // A panic elsewhere while a guard was held leaves the map as it was: still usable.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the map (an exclusive lock until the guard drops).
+    pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.write().insert(key.into(), value)
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// A copy of the entries as they are now (values are shared, as Go's would be).
+    pub fn snapshot(&self) -> Map {
+        self.read().clone()
+    }
+
+    /// Whether both are the same Go map.
+    pub fn ptr_eq(&self, other: &Dict) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Dict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dict({})", Value::Dict(self.clone()))
+    }
+}
+
+/// A read view of a map of either representation; see [`Value::map_ref`].
+pub enum MapRef<'a> {
+    Plain(&'a Map),
+    Shared(RwLockReadGuard<'a, Map>),
+}
+
+impl Deref for MapRef<'_> {
+    type Target = Map;
+
+    fn deref(&self) -> &Map {
+        match self {
+            MapRef::Plain(map) => map,
+            MapRef::Shared(guard) => guard,
+        }
     }
 }
 
@@ -357,6 +547,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(clippy::approx_constant, reason = "3.14 is a value to print, not pi")]
     fn floats_print_as_go_prints_them() {
         // fmt.Sprint(float64(x)) in Go.
         let cases = [

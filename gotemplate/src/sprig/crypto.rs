@@ -1,0 +1,5 @@
+//! Sprig's hashes and password functions.
+
+use crate::func::FuncDef;
+
+pub(super) const FUNCS: &[FuncDef] = &[];
