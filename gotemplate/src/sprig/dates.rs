@@ -178,37 +178,45 @@ impl Location<'_> {
         if offset == 0 {
             return wall;
         }
-        let utc = wall - i64::from(offset);
+        let utc = wall.wrapping_sub(i64::from(offset));
         let (again, _) = self.offset_at(utc);
-        wall - i64::from(again)
+        wall.wrapping_sub(i64::from(again))
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (month may overflow).
+/// Days since 1970-01-01 of a proleptic Gregorian date (month and day may overflow).
+/// Arithmetic wraps, as Go's does, rather than failing on absurd dates.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let (year, month) = (
-        year + (month - 1).div_euclid(12),
-        (month - 1).rem_euclid(12) + 1,
-    );
-    let y = if month <= 2 { year - 1 } else { year };
+    let year = year.wrapping_add((month.wrapping_sub(1)).div_euclid(12));
+    let month = (month.wrapping_sub(1)).rem_euclid(12) + 1;
+    let y = if month <= 2 {
+        year.wrapping_sub(1)
+    } else {
+        year
+    };
     let era = y.div_euclid(400);
-    let yoe = y - era * 400;
+    let yoe = y.rem_euclid(400);
     let mp = (month + 9) % 12;
     let doy = (153 * mp + 2) / 5;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468 + (day - 1)
+    era.wrapping_mul(146_097)
+        .wrapping_add(doe - 719_468)
+        .wrapping_add(day.wrapping_sub(1))
 }
 
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
+    let z = days.wrapping_add(719_468);
     let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = era
+        .wrapping_mul(400)
+        .wrapping_add(yoe)
+        .wrapping_add(i64::from(month <= 2));
     (year, month, day)
 }
 
@@ -252,7 +260,7 @@ impl GoTime {
 
     fn civil(&self) -> Civil {
         let (offset, zone_name) = self.offset();
-        let local = self.secs + i64::from(offset);
+        let local = self.secs.wrapping_add(i64::from(offset));
         let days = local.div_euclid(86_400);
         let secs_of_day = local.rem_euclid(86_400) as u32;
         let (year, month, day) = civil_from_days(days);
@@ -265,7 +273,7 @@ impl GoTime {
             second: secs_of_day % 60,
             nanosecond: self.nanos,
             weekday: (days + 4).rem_euclid(7) as u32,
-            yday: (days - days_from_civil(year, 1, 1) + 1) as u32,
+            yday: (days.wrapping_sub(days_from_civil(year, 1, 1)) + 1) as u32,
             offset,
             zone_name,
         }
@@ -954,8 +962,9 @@ fn duration_round(a: &Args<'_>) -> FuncResult {
 /// `time.ParseInLocation(layout, value, time.Local)`.
 fn parse_in_local(env: &dyn Env, layout: &str, value: &str) -> Result<GoTime, String> {
     let p = golayout::parse(layout, value)?;
-    let wall = (days_from_civil(p.year, i64::from(p.month), i64::from(p.day))) * 86_400
-        + i64::from(p.hour * 3600 + p.minute * 60 + p.second);
+    let wall = days_from_civil(p.year, i64::from(p.month), i64::from(p.day))
+        .wrapping_mul(86_400)
+        .wrapping_add(i64::from(p.hour * 3600 + p.minute * 60 + p.second));
     let local = Location::Local(env);
     if p.utc {
         return Ok(GoTime {

@@ -28,6 +28,11 @@ pub(super) const FUNCS: &[FuncDef] = &[
     }),
 ];
 
+/// Go's `base64.StdEncoding.DecodeString`, its error text included.
+pub(super) fn decode_base64(input: &str) -> Result<Vec<u8>, String> {
+    decode(input, &B64)
+}
+
 /// The decoded bytes as text (invalid UTF-8 becomes U+FFFD), or Go's error message.
 fn text(result: Result<Vec<u8>, String>) -> String {
     match result {

@@ -453,11 +453,13 @@ fn nanoseconds(value: &str, n: usize) -> Result<u32, &'static str> {
         return Err("");
     }
     let n = n.min(10).min(value.len());
-    let digits = &value[1..n];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = &value.as_bytes()[1..n];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err("");
     }
-    let mut ns: u32 = digits.parse().map_err(|_| "")?;
+    let mut ns = digits
+        .iter()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
     for _ in 0..(10 - n) {
         ns *= 10;
     }
@@ -687,7 +689,7 @@ pub(super) fn parse(layout: &str, value: &str) -> Result<Parsed, String> {
             | Std::NumSecondsTz
             | Std::NumColonSecondsTz => {
                 let b = value.as_bytes();
-                let need = |n: usize| b.len() >= n && value.is_char_boundary(n);
+                let need = |n: usize| b.len() >= n && b[..n].is_ascii();
                 let (sign, hh, mm, ss, used) = match std {
                     Std::Iso8601ColonTz | Std::NumColonTz => {
                         if !need(6) || b[3] != b':' {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::func::{Args, FuncDef, FuncError, FuncResult, Param, Sig};
 use crate::value::Value;
 
-use super::conv::{empty, to_int64};
+use super::conv::{empty, float_to_int, to_int64};
 use super::reflect::deep_equal;
 use super::typed::{TypedList, kind_of, nil_dereference, slice_items};
 use super::{MAX_LIST, def};
@@ -215,23 +215,38 @@ fn concat(a: &Args<'_>) -> FuncResult {
     Ok(Value::list(out))
 }
 
-/// `chunk SIZE LIST`: `[][]interface{}` of SIZE elements each, the last one shorter.
+/// `chunk SIZE LIST`: `[][]interface{}` of SIZE elements each, the last one shorter. The
+/// count is computed in float64 as Sprig does, so odd sizes behave as in Helm: `chunk -1`
+/// of two elements is empty, while 0 and most negative sizes panic making a slice.
 fn chunk(a: &Args<'_>) -> FuncResult {
     let size = a.int(0)?;
     let list = items(a.get(1), "chunk")?;
-    if list.is_empty() && size > 0 {
-        return Ok(TypedList::value("[][]interface {}", Vec::new()));
+    let len = list.len() as i64;
+    let count = float_to_int(((len - 1) as f64 / size as f64).floor()).wrapping_add(1);
+    let makeslice = || FuncError::msg("runtime error: makeslice: len out of range");
+    if count < 0 {
+        return Err(makeslice());
     }
-    if size <= 0 {
-        // Go computes a negative (or NaN-derived) count and panics making the slice.
-        return Err(FuncError::msg("runtime error: makeslice: len out of range"));
+    if count as u64 > MAX_LIST as u64 {
+        return Err(super::too_large("chunk", count as u64));
     }
-    if list.len() > MAX_LIST {
-        return Err(super::too_large("chunk", list.len() as u64));
+    let mut chunks = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let mut width = size;
+        if i == count - 1 {
+            width = float_to_int((len as f64 % size as f64).floor());
+            if width == 0 {
+                width = size;
+            }
+        }
+        if width < 0 {
+            return Err(makeslice());
+        }
+        let start = i.saturating_mul(size);
+        let part = list
+            .get(start as usize..start.saturating_add(width) as usize)
+            .ok_or_else(|| FuncError::msg("reflect: slice index out of range"))?;
+        chunks.push(Value::list(part.to_vec()));
     }
-    let chunks = list
-        .chunks(size as usize)
-        .map(|part| Value::list(part.to_vec()))
-        .collect();
     Ok(TypedList::value("[][]interface {}", chunks))
 }

@@ -31,6 +31,9 @@ mod strings;
 mod typed;
 mod urls;
 
+#[cfg(test)]
+mod tests;
+
 use crate::func::{Func, FuncDef, FuncError, Sig};
 
 pub use certs::Certificate;

@@ -96,8 +96,18 @@ fn compile(pattern: &str) -> Result<Arc<Regex>, FuncError> {
 
 /// `regexp.MustCompile`: its panic message when the pattern is bad.
 fn must_compile(pattern: &str) -> Result<Arc<Regex>, FuncError> {
-    compile(pattern)
-        .map_err(|err| FuncError::msg(format!("regexp: Compile({}): {err}", go_quote(pattern))))
+    compile(pattern).map_err(|err| {
+        // regexp's quote: backquotes unless the pattern cannot be written in them.
+        let can_backquote = !pattern.contains('`')
+            && !pattern.contains('\u{feff}')
+            && pattern.chars().all(|c| c == '\t' || !c.is_control());
+        let quoted = if can_backquote {
+            format!("`{pattern}`")
+        } else {
+            go_quote(pattern)
+        };
+        FuncError::msg(format!("regexp: Compile({quoted}): {err}"))
+    })
 }
 
 fn build(pattern: &str) -> Result<Regex, String> {
@@ -155,8 +165,27 @@ fn translate(pattern: &str) -> Result<String, String> {
     let mut i = 0;
     let mut in_class = false;
     let mut class_start = 0;
+    // Where the repetition operator just before this point started (Go refuses `a**`).
+    let mut last_repeat: Option<usize> = None;
     while i < chars.len() {
         let c = chars[i];
+        if !in_class && let Some(len) = repeat_len(&chars[i..]) {
+            let mut end = i + len;
+            if chars.get(end) == Some(&'?') {
+                end += 1;
+            }
+            if let Some(start) = last_repeat {
+                let text: String = chars[start..end].iter().collect();
+                return Err(format!(
+                    "error parsing regexp: invalid nested repetition operator: `{text}`"
+                ));
+            }
+            out.extend(&chars[i..end]);
+            last_repeat = Some(i);
+            i = end;
+            continue;
+        }
+        last_repeat = None;
         match c {
             '\\' => {
                 let Some(&next) = chars.get(i + 1) else {
@@ -213,6 +242,15 @@ fn translate(pattern: &str) -> Result<String, String> {
                         }
                         out.push_str(&format!("\\x{{{value:x}}}"));
                     }
+                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b' | 'B' => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                    other if other.is_ascii_alphanumeric() || !other.is_ascii() => {
+                        return Err(format!(
+                            "error parsing regexp: invalid escape sequence: `\\{other}`"
+                        ));
+                    }
                     other => {
                         out.push('\\');
                         out.push(other);
@@ -265,6 +303,22 @@ fn translate(pattern: &str) -> Result<String, String> {
         i += 1;
     }
     Ok(out)
+}
+
+/// The length of a repetition operator at the start of `chars` (`*`, `+`, `?`, `{n}`,
+/// `{n,}`, `{n,m}`); a `{` that does not form one is a literal in Go.
+fn repeat_len(chars: &[char]) -> Option<usize> {
+    match chars.first()? {
+        '*' | '+' | '?' => Some(1),
+        '{' => {
+            let close = chars.iter().position(|&c| c == '}')?;
+            let inner: String = chars[1..close].iter().collect();
+            let (min, max) = inner.split_once(',').unwrap_or((&inner, "0"));
+            let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+            (digits(min) && (max.is_empty() || digits(max))).then_some(close + 1)
+        }
+        _ => None,
+    }
 }
 
 fn push_literal(out: &mut String, c: char, in_class: bool) {
