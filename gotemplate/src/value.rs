@@ -591,4 +591,53 @@ mod tests {
         assert!(Value::list(vec![Value::Nil]).truth());
         assert!(Value::Int64(-1).truth());
     }
+
+    #[test]
+    fn a_dict_is_shared_by_every_clone() {
+        let dict = Value::dict(Map::new());
+        let alias = dict.clone();
+        if let Value::Dict(d) = &dict {
+            d.insert("k", Value::from("v"));
+        }
+        assert_eq!(alias.to_string(), "map[k:v]");
+        assert_eq!(alias.type_name(), "map[string]interface {}");
+        assert_eq!(alias.kind(), "map");
+        assert!(alias.truth());
+        assert_eq!(alias, Value::map(Map::from([("k".to_owned(), "v".into())])));
+        assert_eq!(alias.map_ref().map(|m| m.len()), Some(1));
+    }
+
+    #[test]
+    fn into_shared_turns_every_map_into_a_dict() {
+        let inner = Value::map(Map::from([("x".to_owned(), Value::Int(1))]));
+        let values = Value::map(Map::from([
+            ("a".to_owned(), inner.clone()),
+            ("l".to_owned(), Value::list(vec![inner, Value::Int(2)])),
+        ]))
+        .into_shared();
+        let Value::Dict(top) = &values else {
+            panic!("not shared: {values:?}");
+        };
+        assert!(matches!(top.get("a"), Some(Value::Dict(_))));
+        match top.get("l") {
+            Some(Value::List(items)) => assert!(matches!(items[0], Value::Dict(_))),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(values.to_string(), "map[a:map[x:1] l:[map[x:1] 2]]");
+    }
+
+    #[test]
+    fn a_dict_holding_itself_prints_and_compares_without_overflow() {
+        let dict = Dict::new(Map::new());
+        dict.insert("me", Value::Dict(dict.clone()));
+        let text = Value::Dict(dict.clone()).to_string();
+        assert!(text.starts_with("map[me:map[me:"), "{}", &text[..40]);
+        assert!(text.contains("..."));
+        let other = Dict::new(Map::new());
+        other.insert("me", Value::Dict(other.clone()));
+        assert_ne!(Value::Dict(dict.clone()), Value::Dict(other.clone()));
+        // Break the cycles so the test does not leak.
+        dict.remove("me");
+        other.remove("me");
+    }
 }

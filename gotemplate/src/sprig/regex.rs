@@ -143,6 +143,18 @@ fn go_error(pattern: &str, err: &regex::Error) -> String {
             .find(['*', '+', '?'])
             .map_or(String::new(), |i| pattern[i..i + 1].to_owned());
         Some(("missing argument to repetition operator", at))
+    } else if text.contains("Unicode property") {
+        let at = pattern
+            .find("\\p")
+            .or_else(|| pattern.find("\\P"))
+            .unwrap_or(0);
+        let rest = &pattern[at..];
+        let end = if rest[2..].starts_with('{') {
+            rest.find('}').map_or(rest.len(), |e| e + 1)
+        } else {
+            rest.char_indices().nth(3).map_or(rest.len(), |(e, _)| e)
+        };
+        Some(("invalid character class range", rest[..end].to_owned()))
     } else if text.contains("exceeds size limit") {
         Some(("expression too large", pattern.to_owned()))
     } else {
@@ -170,6 +182,21 @@ fn translate(pattern: &str) -> Result<String, String> {
     while i < chars.len() {
         let c = chars[i];
         if !in_class && let Some(len) = repeat_len(&chars[i..]) {
+            if chars[i] == '{' {
+                let inner: String = chars[i + 1..i + len - 1].iter().collect();
+                let (min, max) = inner.split_once(',').unwrap_or((&inner, &inner));
+                let min: u32 = min.parse().unwrap_or(u32::MAX);
+                let max: u32 = if max.is_empty() {
+                    min
+                } else {
+                    max.parse().unwrap_or(u32::MAX)
+                };
+                if min > 1000 || max > 1000 || max < min {
+                    return Err(format!(
+                        "error parsing regexp: invalid repeat count: `{{{inner}}}`"
+                    ));
+                }
+            }
             let mut end = i + len;
             if chars.get(end) == Some(&'?') {
                 end += 1;
@@ -186,6 +213,18 @@ fn translate(pattern: &str) -> Result<String, String> {
             continue;
         }
         last_repeat = None;
+        if c == '{' && !in_class {
+            // Not a repetition (checked above): a literal brace in Go.
+            out.push_str("\\{");
+            i += 1;
+            continue;
+        }
+        if c == '(' && !in_class && chars.get(i + 1) == Some(&'?') {
+            check_group(&chars[i..])?;
+        }
+        if c == '-' && in_class && i > class_start + 1 {
+            check_range(&chars, i)?;
+        }
         match c {
             '\\' => {
                 let Some(&next) = chars.get(i + 1) else {
@@ -242,7 +281,18 @@ fn translate(pattern: &str) -> Result<String, String> {
                         }
                         out.push_str(&format!("\\x{{{value:x}}}"));
                     }
-                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b' | 'B' => {
+                    'x' | 'p' | 'P' => {
+                        out.push('\\');
+                        out.push(next);
+                        // `\x{263a}`, `\p{Greek}`: the braces belong to the escape.
+                        if chars.get(i) == Some(&'{')
+                            && let Some(close) = chars[i..].iter().position(|&c| c == '}')
+                        {
+                            out.extend(&chars[i..=i + close]);
+                            i += close + 1;
+                        }
+                    }
+                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'A' | 'z' | 'b' | 'B' => {
                         out.push('\\');
                         out.push(next);
                     }
@@ -303,6 +353,73 @@ fn translate(pattern: &str) -> Result<String, String> {
         i += 1;
     }
     Ok(out)
+}
+
+/// Go's checks of a `(?...` group: flags from `imsU` (with one `-`), or a valid name.
+fn check_group(chars: &[char]) -> Result<(), String> {
+    let text = |n: usize| chars[..n.min(chars.len())].iter().collect::<String>();
+    let named = match (chars.get(2), chars.get(3)) {
+        (Some('P'), Some('<')) => Some(4),
+        (Some('<'), _) => Some(3),
+        _ => None,
+    };
+    if let Some(start) = named {
+        let end = chars[start..].iter().position(|&c| c == '>');
+        let name: String = end.map_or(String::new(), |e| chars[start..start + e].iter().collect());
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        return match end {
+            Some(e) if valid => {
+                let _ = e;
+                Ok(())
+            }
+            Some(e) => Err(format!(
+                "error parsing regexp: invalid named capture: `{}`",
+                text(start + e + 1)
+            )),
+            None => Err(format!(
+                "error parsing regexp: invalid named capture: `{}`",
+                text(chars.len())
+            )),
+        };
+    }
+    let (mut negated, mut saw_flag) = (false, false);
+    for (i, &c) in chars.iter().enumerate().skip(2) {
+        match c {
+            'i' | 'm' | 's' | 'U' => saw_flag = true,
+            '-' if !negated => {
+                negated = true;
+                saw_flag = false;
+            }
+            ':' | ')' if !negated || saw_flag => return Ok(()),
+            _ => {
+                return Err(format!(
+                    "error parsing regexp: invalid or unsupported Perl syntax: `{}`",
+                    text(i + 1)
+                ));
+            }
+        }
+    }
+    Err(format!(
+        "error parsing regexp: missing closing ): `{}`",
+        text(chars.len())
+    ))
+}
+
+/// Go's check of a literal range `a-z` in a class: the start must not exceed the end.
+fn check_range(chars: &[char], dash: usize) -> Result<(), String> {
+    let (Some(&lo), Some(&hi)) = (chars.get(dash - 1), chars.get(dash + 1)) else {
+        return Ok(());
+    };
+    let escaped = dash >= 2 && chars[dash - 2] == '\\';
+    if escaped || hi == ']' || hi == '\\' || lo == '[' {
+        return Ok(());
+    }
+    if lo > hi {
+        return Err(format!(
+            "error parsing regexp: invalid character class range: `{lo}-{hi}`"
+        ));
+    }
+    Ok(())
 }
 
 /// The length of a repetition operator at the start of `chars` (`*`, `+`, `?`, `{n}`,

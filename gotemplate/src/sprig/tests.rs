@@ -88,6 +88,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                         match chars[i] {
                             'n' => s.push('\n'),
                             't' => s.push('\t'),
+                            'r' => s.push('\r'),
                             'u' => {
                                 let hex: String = chars[i + 1..i + 5].iter().collect();
                                 s.push(
@@ -116,7 +117,12 @@ fn tokenize(text: &str) -> Vec<Token> {
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
                 i += 1;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                while i < chars.len()
+                    && (chars[i].is_ascii_digit()
+                        || chars[i] == '.'
+                        || chars[i] == 'e'
+                        || (chars[i] == '+' && chars[i - 1] == 'e'))
+                {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().collect();
@@ -185,9 +191,13 @@ impl Eval<'_> {
                 self.call(&name, args)
             }
             _ => {
-                let value = self.operand()?;
-                if let Some(Token::Field(name)) = self.peek().cloned() {
+                let mut value = self.operand()?;
+                while let Some(Token::Field(name)) = self.peek().cloned() {
                     self.pos += 1;
+                    if let Some(Token::Field(_)) = self.peek() {
+                        value = field_or_method(&value, &name, &[])?;
+                        continue;
+                    }
                     let args: Vec<Value> = self
                         .args()?
                         .into_iter()
@@ -233,13 +243,11 @@ impl Eval<'_> {
             Some(Token::Open) => {
                 let value = self.pipeline()?;
                 assert_eq!(self.next(), Some(Token::Close));
-                let value = match self.peek().cloned() {
-                    Some(Token::Field(name)) if !head => {
-                        self.pos += 1;
-                        field_or_method(&value, &name, &[])?
-                    }
-                    _ => value,
-                };
+                let mut value = value;
+                while let (Some(Token::Field(name)), false) = (self.peek().cloned(), head) {
+                    self.pos += 1;
+                    value = field_or_method(&value, &name, &[])?;
+                }
                 Arg::Computed(value)
             }
             other => panic!("unexpected token {other:?}"),
@@ -262,7 +270,10 @@ impl Eval<'_> {
                 other => super::typed::slice_items(other).map_or(0, |l| l.len() as i64),
             }));
         }
-        let def = self.funcs[name];
+        let def = *self
+            .funcs
+            .get(name)
+            .unwrap_or_else(|| panic!("no function {name}"));
         let mut values = Vec::new();
         for (i, arg) in args.into_iter().enumerate() {
             let param = def
@@ -1486,6 +1497,494 @@ const CASES: &[(&str, &str)] = &[
     ("len (uuidv4)", "36"),
     ("randInt 5 6", "5"),
     ("len (randBytes 6)", "8"),
+    ("chunk -1 (list 1 2)", "[]"),
+    ("chunk -3 (list 1 2)", "[]"),
+    ("chunk -3 (list 1)", "[[1]]"),
+    ("chunk 5 (list 1 2)", "[[1 2]]"),
+    ("title \"ǆemal ǳ žabac\"", "ǅemal ǲ Žabac"),
+    ("title \"a.b,c;d(e)f\"", "A.B,C;D(E)F"),
+    ("title \"hello\\tworld\\nnew\"", "Hello\tWorld\nNew"),
+    ("swapcase \"ǅ Ǆ ǆ\"", "ǆ ǆ ǅ"),
+    ("swapcase \"Élan vital ÉCOLE\"", "éLAN VITAL école"),
+    ("snakecase \"userID\"", "user_id"),
+    ("snakecase \"APIv2Endpoint\"", "ap_iv2_endpoint"),
+    ("snakecase \"iOS\"", "i_os"),
+    ("snakecase \"Hello.World\"", "hello.world"),
+    ("snakecase \"hello world!foo\"", "hello_world!foo"),
+    ("snakecase \"你好World\"", "你好_world"),
+    ("snakecase \"a1b2c3\"", "a_1b2c3"),
+    ("snakecase \"A1B2C3\"", "a1_b2_c3"),
+    ("snakecase \"under__score\"", "under__score"),
+    ("snakecase \"  leading space\"", "__leading_space"),
+    ("snakecase \"trailing-\"", "trailing_"),
+    ("kebabcase \"someXMLHttp\"", "some-xml-http"),
+    ("kebabcase \"HTTP20xOK\"", "http-20x-ok"),
+    ("kebabcase \"Duration2m3s\"", "duration-2m3s"),
+    ("camelcase \"hello-world_foo bar\"", "HelloWorldFooBar"),
+    ("camelcase \"ÉCOLE_normale\"", "ÉcoleNormale"),
+    ("camelcase \"x\"", "X"),
+    ("camelcase \"-x\"", "-X"),
+    ("camelcase \"HELLO\"", "Hello"),
+    ("camelcase \"hello__world\"", "Hello_World"),
+    ("camelcase \"a b  c\"", "AB C"),
+    (
+        "wrap 10 \"The quick brown fox jumps over the lazy dog\"",
+        "The quick\nbrown fox\njumps over\nthe lazy\ndog",
+    ),
+    (
+        "wrap 4 \"averyverylongword and more\"",
+        "averyverylongword\nand\nmore",
+    ),
+    ("wrap 1 \"a b c\"", "a\nb\nc"),
+    (
+        "wrapWith 4 \"<br>\" \"averyverylongword and more\"",
+        "aver<br>yver<br>ylon<br>gwor<br>d<br>and<br>more",
+    ),
+    (
+        "wrapWith 10 \"\\n\" \"The quick brown fox\"",
+        "The quick\nbrown fox",
+    ),
+    ("initials \"  multiple   spaces here \"", "msh"),
+    ("initials \"\"", ""),
+    ("abbrev 4 \"hello\"", "h..."),
+    ("abbrev 6 \"hello world\"", "hel..."),
+    ("abbrevboth 3 8 \"abcdefghijklmnop\"", "abcde..."),
+    ("abbrevboth 10 8 \"abcdefghijklmnopqrstuvwxyz\"", "...kl..."),
+    (
+        "quote 1.5 (list 1 2) (dict \"a\" 1) true",
+        "\"1.5\" \"[1 2]\" \"map[a:1]\" \"true\"",
+    ),
+    ("quote \"\\u0001\\u007f\"", "\"\\x01\\x7f\""),
+    ("squote nil", ""),
+    ("squote \"it's\"", "'it's'"),
+    (
+        "cat 1000000.0 0.0001 0.00001 1e21",
+        "1e+06 0.0001 1e-05 1e+21",
+    ),
+    ("toString 1000000.0", "1e+06"),
+    ("toString 123456789.0", "1.23456789e+08"),
+    ("toString 0.1", "0.1"),
+    ("toString (int64 5)", "5"),
+    (
+        "toString (dict \"b\" (list 1 nil) \"a\" \"x\")",
+        "map[a:x b:[1 <nil>]]",
+    ),
+    ("nospace \"\\u00a0x y\"", "Âxy"),
+    ("trim \"\\u00a0x\\u2003\"", "x"),
+    ("upper \"ǆ ß ŉ\"", "Ǆ ß ŉ"),
+    ("lower \"ΣΑΣ\"", "σασ"),
+    ("regexMatch \"(?i)héllo\" \"HÉLLO\"", "true"),
+    ("regexMatch \"^\\\\pL+$\" \"héllo\"", "true"),
+    ("regexMatch \"^[^\\\\d]+$\" \"abc\"", "true"),
+    ("regexMatch \"^\\\\D+$\" \"a1\"", "false"),
+    ("regexMatch \"^\\\\S+$\" \"a\\u00a0b\"", "true"),
+    ("regexMatch \"^\\\\s+$\" \"\\u00a0\"", "false"),
+    ("regexMatch \"(?m)^b\" \"a\\nb\"", "true"),
+    ("regexMatch \"(?s)a.b\" \"a\\nb\"", "true"),
+    ("regexMatch \"a.b\" \"a\\nb\"", "false"),
+    ("regexMatch \"\\\\x41\" \"A\"", "true"),
+    ("regexMatch \"\\\\x{263a}\" \"☺\"", "true"),
+    ("regexMatch \"[\\\\]]\" \"]\"", "true"),
+    ("regexMatch \"^a{2}$\" \"aa\"", "true"),
+    ("regexMatch \"a{,3}\" \"a{,3}\"", "true"),
+    ("regexMatch \"^a{2,}$\" \"aaaa\"", "true"),
+    ("regexMatch \"(?P<name>x)\" \"x\"", "true"),
+    ("regexMatch \"(?U)a+\" \"aaa\"", "true"),
+    ("regexMatch \"\" \"abc\"", "true"),
+    ("regexMatch \"\\\\$\" \"$\"", "true"),
+    ("regexMatch \"[a-]\" \"-\"", "true"),
+    ("regexMatch \"\\\\Aabc\\\\z\" \"abc\"", "true"),
+    ("regexMatch \"a\\\\b\" \"a b\"", "true"),
+    ("regexMatch \"[[:^alpha:]]\" \"1\"", "true"),
+    ("regexMatch \"\\\\p{Greek}\" \"α\"", "true"),
+    ("regexMatch \"[\\\\p{Greek}x]\" \"x\"", "true"),
+    ("regexMatch \"^\\\\.$\" \".\"", "true"),
+    ("regexMatch \"\\\\Qa.b\" \"a.b\"", "true"),
+    ("regexFindAll \"(a|ab)(c|bcd)(d*)\" \"abcd\" -1", "[abcd]"),
+    (
+        "regexFindAll \"\\\\b\\\\w+\\\\b\" \"héllo wörld\" -1",
+        "[h llo w rld]",
+    ),
+    ("regexFindAll \".\" \"héllo\" 3", "[h é l]"),
+    ("regexFindAll \"\" \"abc\" -1", "[   ]"),
+    ("regexFindAll \"a|\" \"baaac\" -1", "[ a a a ]"),
+    ("regexReplaceAll \"\" \"abc\" \"-\"", "-a-b-c-"),
+    ("regexReplaceAll \"x*\" \"abc\" \"-\"", "-a-b-c-"),
+    ("regexReplaceAll \"(a)(b)?\" \"a ab\" \"[$2]\"", "[] [b]"),
+    ("regexReplaceAll \"(a)\" \"a\" \"$10\"", ""),
+    ("regexReplaceAll \"(a)\" \"a\" \"${1}0\"", "a0"),
+    ("regexReplaceAll \"(a)\" \"a\" \"$\"", "$"),
+    ("regexReplaceAll \"(a)\" \"a\" \"${\"", "${"),
+    ("regexReplaceAll \"(a)\" \"a\" \"${x y}\"", "${x y}"),
+    (
+        "regexReplaceAll \"(?P<first>\\\\w+) (?P<last>\\\\w+)\" \"John Smith\" \"${last}, $first\"",
+        "Smith, John",
+    ),
+    ("regexSplit \"\" \"héllo\" -1", "[h é l l o]"),
+    ("regexSplit \"x*\" \"axbxxc\" -1", "[a b c]"),
+    ("regexSplit \"a\" \"aaa\" -1", "[   ]"),
+    ("regexSplit \",\" \"a,b,c\" 1", "[a,b,c]"),
+    ("regexSplit \",\" \"a,b,c\" 3", "[a b c]"),
+    ("regexSplit \",\" \"a,b,c\" 4", "[a b c]"),
+    ("regexFind \"a+?\" \"aaa\"", "a"),
+    (
+        "regexQuoteMeta \"\\\\.+*?()|[]{}^$ é\"",
+        "\\\\\\.\\+\\*\\?\\(\\)\\|\\[\\]\\{\\}\\^\\$ é",
+    ),
+    (
+        "date \"Jan _2 3:04:05PM .000 ,999 MST Z07:00 -07 Z0700\" 1704164645",
+        "Jan  2 3:04:05AM .000  UTC Z +00 Z",
+    ),
+    (
+        "dateInZone \"2006-01-02T15:04:05Z07:00 MST\" 1704164645 \"Asia/Kolkata\"",
+        "2024-01-02T08:34:05+05:30 IST",
+    ),
+    (
+        "dateInZone \"2006-01-02T15:04:05Z07:00 MST\" 1719800000 \"America/New_York\"",
+        "2024-06-30T22:13:20-04:00 EDT",
+    ),
+    (
+        "dateInZone \"2006-01-02T15:04:05Z07:00 MST\" 1719800000 \"Australia/Lord_Howe\"",
+        "2024-07-01T12:43:20+10:30 +1030",
+    ),
+    (
+        "dateInZone \"2006-01-02 15:04:05 -07:00:00 Z07:00:00 -070000 Z070000\" 1704164645 \"America/St_Johns\"",
+        "2024-01-01 23:34:05 -03:30:00 -03:30:00 -033000 -033000",
+    ),
+    (
+        "dateInZone \"15:04 MST\" 1704164645 \"Etc/GMT+5\"",
+        "22:04 -05",
+    ),
+    ("dateInZone \"15:04 MST\" 1704164645 \"\"", "03:04 UTC"),
+    ("dateInZone \"15:04 MST\" 1704164645 \"Local\"", "03:04 UTC"),
+    (
+        "dateInZone \"2006 002 __2\" 1719800000 \"UTC\"",
+        "2024 183 183",
+    ),
+    (
+        "dateInZone \"Monday Mon January Jan 1 01 2 02 _2 15 3 03 4 04 5 05 06 pm PM\" 1704164645 \"UTC\"",
+        "Tuesday Tue January Jan 1 01 2 02  2 03 3 03 4 04 5 05 24 am AM",
+    ),
+    ("dateInZone \"Janx Monx\" 1704164645 \"UTC\"", "Janx Monx"),
+    ("date \"2006\" -62135596800", "0001"),
+    (
+        "date \"2006-01-02 15:04:05\" (int64 -1)",
+        "1969-12-31 23:59:59",
+    ),
+    ("date \"2006-01-02\" (int64 253402300800)", "10000-01-01"),
+    (
+        "toDate \"2006-01-02 15:04:05 MST\" \"2024-01-02 03:04:05 PST\"",
+        "2024-01-02 03:04:05 +0000 PST",
+    ),
+    (
+        "toDate \"2006-01-02 15:04:05 MST\" \"2024-01-02 03:04:05 UTC\"",
+        "2024-01-02 03:04:05 +0000 UTC",
+    ),
+    (
+        "toDate \"2006-01-02 15:04:05 MST\" \"2024-01-02 03:04:05 GMT+3\"",
+        "2024-01-02 06:04:05 +0300 GMT+3",
+    ),
+    (
+        "toDate \"2006-01-02 15:04:05 -0700\" \"2024-01-02 03:04:05 +0530\"",
+        "2024-01-02 03:04:05 +0530 +0530",
+    ),
+    (
+        "toDate \"2006-01-02 15:04:05 Z07:00\" \"2024-01-02 03:04:05 Z\"",
+        "2024-01-02 03:04:05 +0000 UTC",
+    ),
+    (
+        "toDate \"2006-01-02T15:04:05.000Z\" \"2024-01-02T03:04:05.123Z\"",
+        "2024-01-02 03:04:05.123 +0000 UTC",
+    ),
+    (
+        "toDate \"2006-01-02T15:04:05.999999999Z07:00\" \"2024-01-02T03:04:05.5+01:00\"",
+        "2024-01-02 03:04:05.5 +0100 +0100",
+    ),
+    (
+        "toDate \"Jan _2 2006\" \"Feb  3 2021\"",
+        "2021-02-03 00:00:00 +0000 UTC",
+    ),
+    (
+        "toDate \"2006 002\" \"2024 060\"",
+        "2024-02-29 00:00:00 +0000 UTC",
+    ),
+    (
+        "toDate \"02/01/06\" \"31/12/99\"",
+        "1999-12-31 00:00:00 +0000 UTC",
+    ),
+    (
+        "toDate \"02/01/06\" \"31/12/68\"",
+        "2068-12-31 00:00:00 +0000 UTC",
+    ),
+    (
+        "toDate \"3:04PM\" \"12:30AM\"",
+        "0000-01-01 00:30:00 +0000 UTC",
+    ),
+    (
+        "toDate \"3:04PM\" \"12:30PM\"",
+        "0000-01-01 12:30:00 +0000 UTC",
+    ),
+    (
+        "toDate \"Monday, Jan 2 2006\" \"Friday, Feb 2 2024\"",
+        "2024-02-02 00:00:00 +0000 UTC",
+    ),
+    (
+        "dateModify \"1.5h\" (toDate \"2006-01-02\" \"2024-01-02\")",
+        "2024-01-02 01:30:00 +0000 UTC",
+    ),
+    (
+        "dateModify \"-1h30m10.5s\" (toDate \"2006-01-02\" \"2024-01-02\")",
+        "2024-01-01 22:29:49.5 +0000 UTC",
+    ),
+    (
+        "dateModify \"90m\" (toDate \"2006-01-02\" \"2024-01-02\")",
+        "2024-01-02 01:30:00 +0000 UTC",
+    ),
+    (
+        "dateModify \"1µs\" (toDate \"2006-01-02\" \"2024-01-02\")",
+        "2024-01-02 00:00:00.000001 +0000 UTC",
+    ),
+    ("durationRound \"-2h\"", "2h"),
+    ("durationRound \"-90s\"", "1m"),
+    ("durationRound \"1h0m1s\"", "1h"),
+    ("durationRound \"720h\"", "30d"),
+    ("durationRound \"721h\"", "1mo"),
+    ("durationRound \"8761h\"", "1y"),
+    ("duration \"0\"", "0s"),
+    ("duration \"-1\"", "-1s"),
+    ("duration \"86400\"", "24h0m0s"),
+    ("duration \"1.5\"", "0s"),
+    (
+        "(toDate \"2006-01-02\" \"2024-03-05\").Weekday.String",
+        "Tuesday",
+    ),
+    (
+        "(toDate \"2006-01-02\" \"2024-03-05\").UTC",
+        "2024-03-05 00:00:00 +0000 UTC",
+    ),
+    ("(toDate \"2006-01-02\" \"2024-03-05\").IsZero", "false"),
+    ("(toDate \"2006-01-02\" \"nope\").IsZero", "true"),
+    (
+        "(toDate \"2006-01-02\" \"2024-03-05\").AddDate 1 -3 40",
+        "2025-01-14 00:00:00 +0000 UTC",
+    ),
+    (
+        "(toDate \"2006-01-02 15:04\" \"2024-03-05 10:20\").Hour",
+        "10",
+    ),
+    ("(toDate \"2006-01-02\" \"2024-03-05\").Month | int", "3"),
+    ("int (toDate \"2006-01-02\" \"2024-03-05\").Weekday", "2"),
+    ("semverCompare \"~0\" \"0.9.0\"", "true"),
+    ("semverCompare \"^0.0\" \"0.0.5\"", "true"),
+    ("semverCompare \"^0.0\" \"0.1.0\"", "false"),
+    (
+        "semverCompare \">=1.0.0-0 <2.0.0-0\" \"1.5.0-beta\"",
+        "true",
+    ),
+    ("semverCompare \"1.2.x\" \"1.2.9\"", "true"),
+    ("semverCompare \"!=1.x\" \"1.5.0\"", "false"),
+    ("semverCompare \"!=1.x\" \"2.0.0\"", "true"),
+    ("semverCompare \"<=1.2.3-alpha\" \"1.2.3-alpha\"", "true"),
+    (
+        "semverCompare \">1.2.3-alpha.9\" \"1.2.3-alpha.10\"",
+        "true",
+    ),
+    (
+        "semverCompare \">1.2.3-alpha.b\" \"1.2.3-alpha.10\"",
+        "false",
+    ),
+    ("semverCompare \">=v1.2\" \"1.2.0\"", "true"),
+    ("semverCompare \"= 1.2.3\" \"1.2.3\"", "true"),
+    ("semverCompare \"1.2.3 - 2\" \"2.9.9\"", "true"),
+    ("semverCompare \"> 1.x\" \"2.0.0\"", "true"),
+    ("semverCompare \"> 1.x\" \"1.9.0\"", "false"),
+    ("semverCompare \"<2.x\" \"1.9.0\"", "true"),
+    ("semverCompare \"<=2.x\" \"2.9.0\"", "true"),
+    ("semverCompare \">=1.2.3,<1.3\" \"1.2.5\"", "true"),
+    ("semverCompare \"~>2.1\" \"2.1.9\"", "true"),
+    ("semverCompare \"=>1.0\" \"1.0.0\"", "true"),
+    ("semverCompare \"=<1.0\" \"1.0.0\"", "true"),
+    ("semverCompare \"1.2.3||2.0.0\" \"2.0.0\"", "true"),
+    ("semverCompare \"^1.x\" \"1.9.0\"", "true"),
+    ("semverCompare \"~1.x\" \"1.9.0\"", "true"),
+    ("semverCompare \"^0.x\" \"0.9.0\"", "true"),
+    ("semverCompare \">= 1.2.3\" \"v1.2.3\"", "true"),
+    ("semverCompare \"<1.0.0\" \"1.0.0-rc.1\"", "false"),
+    ("semverCompare \"<1.0.0-0\" \"1.0.0-rc.1\"", "false"),
+    (
+        "semverCompare \">= 1.19.0-0 < 1.25.0-0\" \"v1.24.3+k3s1\"",
+        "true",
+    ),
+    ("semverCompare \">=1.21\" \"v1.30.2+k3s1\"", "true"),
+    ("(semver \"1.2.3\").String", "1.2.3"),
+    ("(semver \"v1.2.3\").IncMajor", "2.0.0"),
+    ("(semver \"1.2.3-rc.1+b\").IncPatch", "1.2.3"),
+    (
+        "(semver \"1.2.3\").GreaterThan (semver \"1.2.3-rc\")",
+        "true",
+    ),
+    ("(semver \"1.2.3+b1\").Equal (semver \"1.2.3+b2\")", "true"),
+    ("typeOf ((semver \"1.2.3\").IncMajor)", "semver.Version"),
+    ("semver \"1.2.3+build.01\"", "1.2.3+build.01"),
+    (
+        "urlParse \"//host/path\"",
+        "map[fragment: host:host hostname:host opaque: path:/path query: scheme: userinfo:]",
+    ),
+    (
+        "urlParse \"http://u@h\"",
+        "map[fragment: host:h hostname:h opaque: path: query: scheme:http userinfo:u]",
+    ),
+    (
+        "urlParse \"http://h?a=1#f\"",
+        "map[fragment:f host:h hostname:h opaque: path: query:a=1 scheme:http userinfo:]",
+    ),
+    (
+        "urlParse \"http://h/?\"",
+        "map[fragment: host:h hostname:h opaque: path:/ query: scheme:http userinfo:]",
+    ),
+    (
+        "urlParse \"a/b:c\"",
+        "map[fragment: host: hostname: opaque: path:a/b:c query: scheme: userinfo:]",
+    ),
+    (
+        "urlParse \"HTTP://Example.COM/%7Efoo\"",
+        "map[fragment: host:Example.COM hostname:Example.COM opaque: path:/~foo query: scheme:http userinfo:]",
+    ),
+    (
+        "urlParse \"http://user:pa:ss@h\"",
+        "map[fragment: host:h hostname:h opaque: path: query: scheme:http userinfo:user:pa%3Ass]",
+    ),
+    (
+        "urlParse \"https://h:443\"",
+        "map[fragment: host:h:443 hostname:h opaque: path: query: scheme:https userinfo:]",
+    ),
+    (
+        "urlParse \"file:///etc/hosts\"",
+        "map[fragment: host: hostname: opaque: path:/etc/hosts query: scheme:file userinfo:]",
+    ),
+    (
+        "urlParse \"a:b/c:d\"",
+        "map[fragment: host: hostname: opaque:b/c:d path: query: scheme:a userinfo:]",
+    ),
+    (
+        "urlJoin (dict \"scheme\" \"http\" \"host\" \"h\" \"path\" \"/x(y)!*\" \"fragment\" \"a b!()\")",
+        "http://h/x%28y%29%21%2A#a%20b!()",
+    ),
+    ("urlJoin (dict)", ""),
+    (
+        "urlJoin (dict \"scheme\" \"file\" \"path\" \"/etc\")",
+        "file:///etc",
+    ),
+    ("urlJoin (dict \"host\" \"h\" \"query\" \"a b\")", "//h?a b"),
+    ("add \"1e2\" 1", "1"),
+    ("int \"1e2\"", "0"),
+    ("float64 \"0x1p-2\"", "0.25"),
+    ("int64 \"  5\"", "0"),
+    ("max \"a\" 2", "2"),
+    ("mul 1e10 1e10", "7766279631452241920"),
+    (
+        "div (int64 -9223372036854775808) -1",
+        "-9223372036854775808",
+    ),
+    ("mod (int64 -9223372036854775808) -1", "0"),
+    ("round -2.555 2", "-2.56"),
+    ("round 2.555 2", "2.56"),
+    ("round 1e300 2", "1e+300"),
+    ("round 5 -1", "10"),
+    ("ceil 1e300", "1e+300"),
+    ("floor \"x\"", "0"),
+    ("toDecimal \"0o777\"", "0"),
+    ("toDecimal \"-17\"", "-15"),
+    ("toDecimal 1.5", "0"),
+    ("add1 \"9223372036854775807\"", "-9223372036854775808"),
+    ("atoi \"+5\"", "5"),
+    ("atoi \" 5\"", "0"),
+    ("atoi \"1_0\"", "0"),
+    ("int \"-0x10\"", "-16"),
+    ("int \"0b102\"", "0"),
+    ("float64 \"1_000.5\"", "1000.5"),
+    ("float64 \".5e1\"", "5"),
+    ("float64 \"Infinity\"", "+Inf"),
+    ("float64 \"nan\"", "NaN"),
+    ("int (float64 \"nan\")", "-9223372036854775808"),
+    ("maxf 1 \"nan\"", "NaN"),
+    ("minf \"x\" -1", "-1"),
+    ("addf 1e300 1e300", "2e+300"),
+    ("mulf 0.1 0.2 0.3", "0.006"),
+    ("divf 7 \"2\" 2", "1.75"),
+    ("subf 0.3 0.1", "0.2"),
+    ("divf -1 3", "-0.3333333333333333"),
+    ("divf 1 -3", "-0.3333333333333333"),
+    ("add1f \"x\"", "1"),
+    ("deepCopy (list 1 (dict \"a\" (list 2)))", "[1 map[a:[2]]]"),
+    ("typeOf (deepCopy (list 1))", "[]interface {}"),
+    ("typeOf (urlParse \"x\")", "map[string]interface {}"),
+    ("typeOf (now)", "time.Time"),
+    ("kindOf (now)", "struct"),
+    ("typeOf (int64 1)", "int64"),
+    ("typeOf (regexSplit \",\" \"a\" -1)", "[]string"),
+    ("typeOf (regexFindAll \",\" \"a\" -1)", "[]string"),
+    ("typeOf (keys (dict))", "[]string"),
+    ("typeOf (dict \"a\" 1 | values)", "[]interface {}"),
+    ("has (int64 1) (list 1)", "false"),
+    ("has 1.0 (list 1)", "false"),
+    ("uniq (list 1.0 1 (int64 1) \"1\")", "[1 1 1 1]"),
+    ("join \",\" (until 3)", "0,1,2"),
+    (
+        "sortAlpha (list \"b\" nil \"a\" (list 1) 10)",
+        "[10 [1] a b]",
+    ),
+    ("sortAlpha (until 12)", "[0 1 10 11 2 3 4 5 6 7 8 9]"),
+    ("without (list nil 1 nil) nil", "[1]"),
+    ("compact (list (list) (list nil) \"0\" 0.0)", "[[<nil>] 0]"),
+    ("first (until 3)", "0"),
+    ("rest (splitList \",\" \"a,b\")", "[b]"),
+    ("coalesce (list) (dict) 0.0 (list 0)", "[0]"),
+    ("default 1 0.0", "1"),
+    ("default \"x\" (int64 0)", "x"),
+    ("empty (until 0)", "true"),
+    ("empty (semver \"0.0.0\")", "false"),
+    ("ternary 1 2 true", "1"),
+    (
+        "concat (list 1) (until 2) (splitList \",\" \"a\")",
+        "[1 0 1 a]",
+    ),
+    ("append (until 2) 3", "[0 1 3]"),
+    ("prepend (splitList \",\" \"a,b\") \"z\"", "[z a b]"),
+    ("reverse (splitList \",\" \"a,b\")", "[b a]"),
+    ("slice (until 5) 1 3", "[1 2]"),
+    ("slice (until 5) 0 0", "[]"),
+    ("slice (list 1 2) 2", "[]"),
+    ("typeOf (slice (until 5) 1 3)", "[]int"),
+    ("get (dict \"a\" nil) \"a\"", "<nil>"),
+    ("pluck \"a\" (dict \"a\" nil) (dict)", "[<nil>]"),
+    ("dict \"a\" 1 \"a\" 2", "map[a:2]"),
+    ("dig \"a\" \"b\" 5 (dict \"a\" (dict \"b\" nil))", "<nil>"),
+    ("dig \"a\" \"b\" 5 (dict \"a\" (dict))", "5"),
+    (
+        "sha256sum \"\"",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ),
+    ("b64enc \"\"", ""),
+    ("b64dec \"\"", ""),
+    ("b32dec \"MZXW6YQ=\"", "foob"),
+    ("b32dec \"MZXW6YQ\"", "illegal base32 data at input byte 0"),
+    ("b32dec \"mzxw6===\"", "illegal base32 data at input byte 0"),
+    ("b32dec \"MZ======\"", "f"),
+    ("b32dec \"M=======\"", "illegal base32 data at input byte 1"),
+    ("b64dec \"aGVsbG8=\\n\"", "hello"),
+    ("b64dec \"aGVsbG8=\\r\\n\"", "hello"),
+    ("b64dec \"aGVsb=8=\"", "illegal base64 data at input byte 5"),
+    (
+        "b64dec \"aGV sbG8=\"",
+        "illegal base64 data at input byte 3",
+    ),
+    ("b64dec \"YWJj\"", "abc"),
+    ("b64dec \"YW=\"", "illegal base64 data at input byte 3"),
+    ("b64dec \"Y\"", "illegal base64 data at input byte 0"),
+    ("adler32sum \"Wikipedia\"", "300286872"),
+    ("sha1sum \"é\"", "bf15be717ac1b080b4f1c456692825891ff5073d"),
+    ("encryptAES \"k\" \"x\" | len", "44"),
 ];
 
 /// `(expression, error)`: `{{ EXPRESSION }}` failed in real `helm template` with
@@ -1691,4 +2190,121 @@ const ERRORS: &[(&str, &str)] = &[
         "unable to parse host key, must be of type string, but int found",
     ),
     ("randInt 5 5", "invalid argument to Intn"),
+    (
+        "chunk -2 (list 1 2 3 4 5)",
+        "runtime error: makeslice: len out of range",
+    ),
+    (
+        "chunk -3 (list)",
+        "runtime error: makeslice: len out of range",
+    ),
+    (
+        "mustRegexMatch \"x{1001}\" \"x\"",
+        "error parsing regexp: invalid repeat count: `{1001}`",
+    ),
+    (
+        "mustRegexMatch \"\\\\Z\" \"x\"",
+        "error parsing regexp: invalid escape sequence: `\\Z`",
+    ),
+    (
+        "mustRegexMatch \"(?=x)\" \"x\"",
+        "error parsing regexp: invalid or unsupported Perl syntax: `(?=`",
+    ),
+    (
+        "mustRegexMatch \"a++\" \"a\"",
+        "error parsing regexp: invalid nested repetition operator: `++`",
+    ),
+    (
+        "mustRegexMatch \"*a\" \"a\"",
+        "error parsing regexp: missing argument to repetition operator: `*`",
+    ),
+    (
+        "mustRegexMatch \"(?<>x)\" \"x\"",
+        "error parsing regexp: invalid named capture: `(?<>`",
+    ),
+    (
+        "mustRegexMatch \"[z-a]\" \"x\"",
+        "error parsing regexp: invalid character class range: `z-a`",
+    ),
+    (
+        "mustRegexMatch \"\\\\e\" \"x\"",
+        "error parsing regexp: invalid escape sequence: `\\e`",
+    ),
+    (
+        "mustRegexMatch \"a{2,1}\" \"x\"",
+        "error parsing regexp: invalid repeat count: `{2,1}`",
+    ),
+    (
+        "mustRegexMatch \"(?x)a b\" \"ab\"",
+        "error parsing regexp: invalid or unsupported Perl syntax: `(?x`",
+    ),
+    (
+        "mustRegexMatch \"\\\\pX\" \"x\"",
+        "error parsing regexp: invalid character class range: `\\pX`",
+    ),
+    (
+        "mustToDate \"2006-01-02\" \"\"",
+        "parsing time \"\" as \"2006-01-02\": cannot parse \"\" as \"2006\"",
+    ),
+    (
+        "mustToDate \"2006-01-02 15:04\" \"2024-01-02 15:60\"",
+        "parsing time \"2024-01-02 15:60\": minute out of range",
+    ),
+    (
+        "mustToDate \"Jan 2\" \"Foo 2\"",
+        "parsing time \"Foo 2\" as \"Jan 2\": cannot parse \"Foo 2\" as \"Jan\"",
+    ),
+    (
+        "mustToDate \"2006-01-02 MST\" \"2024-01-02 x\"",
+        "parsing time \"2024-01-02 x\" as \"2006-01-02 MST\": cannot parse \"x\" as \"MST\"",
+    ),
+    (
+        "mustToDate \"15:04:05.000\" \"15:04:05.12\"",
+        "parsing time \"15:04:05.12\" as \"15:04:05.000\": cannot parse \".12\" as \".000\"",
+    ),
+    (
+        "mustToDate \"2006 002\" \"2023 366\"",
+        "parsing time \"2023 366\": day-of-year out of range",
+    ),
+    (
+        "mustToDate \"-0700\" \"+2501\"",
+        "parsing time \"+2501\": time zone offset hour out of range",
+    ),
+    (
+        "mustToDate \"Mon\" \"Xyz\"",
+        "parsing time \"Xyz\" as \"Mon\": cannot parse \"Xyz\" as \"Mon\"",
+    ),
+    (
+        "mustToDate \"3:04PM\" \"3:04XM\"",
+        "parsing time \"3:04XM\" as \"3:04PM\": cannot parse \"XM\" as \"PM\"",
+    ),
+    (
+        "semverCompare \"1.2.3 ||\" \"1.2.3\"",
+        "improper constraint:",
+    ),
+    (
+        "semverCompare \">>1.2\" \"1.2.3\"",
+        "improper constraint: >>1.2",
+    ),
+    (
+        "semverCompare \"1.2.3.4\" \"1.2.3\"",
+        "improper constraint: 1.2.3.4",
+    ),
+    (
+        "urlParse \"http://h h/\"",
+        "unable to parse url: parse \"http://h h/\": invalid character \" \" in host name",
+    ),
+    (
+        "semver \"v1.2.3-alpha.01\"",
+        "version segment starts with 0",
+    ),
+    ("semver \"1.2.3-al_pha\"", "invalid semantic version"),
+    (
+        "urlJoin (dict \"scheme\" \"http\" \"host\" \"h\" \"path\" \"/a?b\" \"userinfo\" \"u@x:p/w\")",
+        "unable to parse userinfo in dict: parse \"proto://u@x:p/w@host\": invalid port \":p\" after host",
+    ),
+    (
+        "last \"x\" | default \"d\"",
+        "Cannot find last on type string",
+    ),
 ];
