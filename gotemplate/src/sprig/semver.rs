@@ -5,7 +5,8 @@
 //! `.Prerelease`, `.Metadata`, `.Original`, `.IncMinor`, `.LessThan`, ...).
 
 use std::cmp::Ordering;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use regex::Regex;
 
@@ -22,11 +23,36 @@ pub(super) const FUNCS: &[FuncDef] = &[
         Ok(version.into_value(true))
     }),
     def("semverCompare", Sig::fixed(&[Str, Str]), |a| {
-        let constraints = Constraints::parse(a.string(0)?).map_err(FuncError::msg)?;
+        let constraints = cached_constraints(a.string(0)?).map_err(FuncError::msg)?;
         let version = Version::parse(a.string(1)?).map_err(FuncError::msg)?;
         Ok(constraints.check(&version).into())
     }),
 ];
+
+/// Parsed constraints kept; the cache starts over when full. Charts compare the same
+/// constraint (`>=1.21-0`) against the same version in template after template.
+const CACHE_SIZE: usize = 256;
+
+type Cache = Mutex<HashMap<String, Result<Arc<Constraints>, String>>>;
+
+fn cached_constraints(text: &str) -> Result<Arc<Constraints>, String> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some(hit) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(text)
+    {
+        return hit.clone();
+    }
+    let parsed = Constraints::parse(text).map(Arc::new);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= CACHE_SIZE {
+        cache.clear();
+    }
+    cache.insert(text.to_owned(), parsed.clone());
+    parsed
+}
 
 /// A semantic version: `*semver.Version` (from `semver`) or `semver.Version` (from its
 /// `Inc...`/`Set...` methods, which return values, not pointers).

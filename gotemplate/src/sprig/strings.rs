@@ -706,6 +706,14 @@ fn wrap(s: &str, width: i64, newline: &str, wrap_long: bool) -> String {
 pub(super) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        // The common case: nothing to escape.
+        out.push_str(s);
+        out.push('"');
+        return out;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -741,13 +749,17 @@ fn is_printable(c: char) -> bool {
 }
 
 fn quote(a: &Args<'_>) -> FuncResult {
-    let parts: Vec<String> = a
-        .rest(0)
-        .iter()
-        .filter(|v| !v.is_nil())
-        .map(|v| go_quote(&strval(v)))
-        .collect();
-    Ok(parts.join(" ").into())
+    let mut out = String::new();
+    for value in a.rest(0).iter().filter(|v| !v.is_nil()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match value {
+            Value::String(s) => out.push_str(&go_quote(s)),
+            other => out.push_str(&go_quote(&strval(other))),
+        }
+    }
+    Ok(out.into())
 }
 
 fn squote(a: &Args<'_>) -> FuncResult {
