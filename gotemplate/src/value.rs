@@ -297,7 +297,9 @@ impl Value {
                 f.write_str("]")
             }
             Value::Map(map) => fmt_map(map, f, depth),
-            Value::Dict(dict) => fmt_map(&dict.read(), f, depth),
+            // A copy, so that no lock is held while nested values print (a dict may hold
+            // itself, and another thread may be waiting to write).
+            Value::Dict(dict) => fmt_map(&dict.snapshot(), f, depth),
             Value::Object(object) => f.write_str(&object.format_v()),
         }
     }
@@ -361,10 +363,8 @@ impl Value {
             }
             (Value::Dict(a), Value::Dict(b)) if a.ptr_eq(b) => true,
             (Value::Map(_) | Value::Dict(_), Value::Map(_) | Value::Dict(_)) => {
-                match (self.map_ref(), other.map_ref()) {
-                    (Some(a), Some(b)) => maps_eq(&a, &b),
-                    _ => false,
-                }
+                let copy = |v: &Value| v.map_ref().map(|m| m.clone()).unwrap_or_default();
+                maps_eq(&copy(self), &copy(other))
             }
             (Value::Object(a), b) => a.data() == *b,
             (a, Value::Object(b)) => *a == b.data(),

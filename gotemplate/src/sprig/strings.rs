@@ -784,23 +784,25 @@ fn cat(a: &Args<'_>) -> FuncResult {
 
 fn indent(spaces: i64, s: &str) -> Result<String, FuncError> {
     let pad = repeat_str(" ", spaces)?;
-    let lines = s.bytes().filter(|&b| b == b'\n').count() as u64;
+    let lines = count_byte(s.as_bytes(), b'\n') as u64;
     let size = (s.len() as u64).saturating_add(pad.len() as u64 * (lines + 1));
     if size > MAX_OUTPUT as u64 {
         return Err(too_large("indent", size));
     }
     let mut out = String::with_capacity(size as usize);
     out.push_str(&pad);
-    let mut lines = s.split('\n');
-    if let Some(first) = lines.next() {
-        out.push_str(first);
-    }
-    for line in lines {
-        out.push('\n');
+    let mut start = 0;
+    for (at, _) in s.match_indices('\n') {
+        out.push_str(&s[start..=at]);
         out.push_str(&pad);
-        out.push_str(line);
+        start = at + 1;
     }
+    out.push_str(&s[start..]);
     Ok(out)
+}
+
+fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    bytes.iter().filter(|&&b| b == needle).count()
 }
 
 fn replace(a: &Args<'_>) -> FuncResult {
