@@ -400,4 +400,31 @@ mod tests {
         );
         assert_eq!(call("get", &[d.clone(), "nope".into()]), Ok("".into()));
     }
+
+    #[test]
+    fn merged_maps_stay_shared_as_in_helm() {
+        // Templates run through real helm template (outputs in the comments).
+        let src = Value::dict(map(&[("z", Value::Int(1))]));
+        // $d2 := dict "n" "str"; mergeOverwrite $d2 (dict "n" $src); set $src "w" 2
+        // => $d2 is map[n:map[w:2 z:1]]: the source map itself was stored.
+        let d2 = Value::dict(map(&[("n", "str".into())]));
+        let wrapper = Value::dict(map(&[("n", src.clone())]));
+        call("mergeOverwrite", &[d2.clone(), wrapper]).unwrap();
+        call("set", &[src.clone(), "w".into(), Value::Int(2)]).unwrap();
+        assert_eq!(d2.to_string(), "map[n:map[w:2 z:1]]");
+        // $e := dict; merge $e (dict "m" $src); unset $src "z" => map[m:map[w:2]]
+        let e = Value::dict(Map::new());
+        call(
+            "merge",
+            &[e.clone(), Value::dict(map(&[("m", src.clone())]))],
+        )
+        .unwrap();
+        call("unset", &[src.clone(), "z".into()]).unwrap();
+        assert_eq!(e.to_string(), "map[m:map[w:2]]");
+        // $c := deepCopy $d2; set $src "q" 3 => $c map[n:map[w:2]], $d2 map[n:map[q:3 w:2]]
+        let c = call("deepCopy", std::slice::from_ref(&d2)).unwrap();
+        call("set", &[src, "q".into(), Value::Int(3)]).unwrap();
+        assert_eq!(c.to_string(), "map[n:map[w:2]]");
+        assert_eq!(d2.to_string(), "map[n:map[q:3 w:2]]");
+    }
 }

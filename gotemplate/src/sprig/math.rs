@@ -266,11 +266,18 @@ pub(super) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, F
     } else if step <= 0 {
         return Ok(out);
     }
+    // The count up front, so an absurd range fails at once instead of after filling memory.
+    let span = (i128::from(stop) - i128::from(start)).unsigned_abs();
+    let count = span.div_ceil(i128::from(step).unsigned_abs());
+    if count > MAX_LIST as u128 {
+        return Err(too_large(
+            "untilStep",
+            count.min(u128::from(u64::MAX)) as u64,
+        ));
+    }
+    out.reserve(count as usize);
     let mut i = start;
     while (stop < start && i > stop) || (stop >= start && i < stop) {
-        if out.len() >= MAX_LIST {
-            return Err(too_large("untilStep", out.len() as u64));
-        }
         out.push(i);
         match i.checked_add(step) {
             Some(next) => i = next,

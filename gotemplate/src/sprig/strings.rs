@@ -283,12 +283,13 @@ fn abbrevboth(a: &Args<'_>) -> FuncResult {
 /// goutils' `AbbreviateFull` (Apache Commons' `abbreviate`), in bytes, for widths Sprig has
 /// already checked.
 fn abbreviate(s: &str, offset: i64, width: i64) -> String {
+    // Go's int arithmetic wraps; so does this, on absurd offsets.
     let len = s.len() as i64;
     if s.is_empty() || len <= width {
         return s.to_owned();
     }
     let mut offset = offset.min(len);
-    if len - offset < width - 3 {
+    if len.wrapping_sub(offset) < width - 3 {
         offset = len - (width - 3);
     }
     if offset <= 4 {
@@ -298,7 +299,7 @@ fn abbreviate(s: &str, offset: i64, width: i64) -> String {
         // goutils returns an error here, which Sprig turns into "".
         return String::new();
     }
-    if offset + width - 3 < len {
+    if offset.wrapping_add(width - 3) < len {
         let rest = byte_slice(s, offset as usize, s.len());
         return format!("...{}", abbreviate(&rest, 0, width - 3));
     }

@@ -826,6 +826,114 @@ fn local_time_comes_from_the_environment() {
     assert_eq!(moved.to_string(), "2024-03-09 11:00:00 -0500 EST");
 }
 
+/// Odd arguments of each declared type, for [`hostile_arguments_never_panic`].
+fn odd_values(param: Param) -> Vec<Value> {
+    let time = eval("toDate \"2006-01-02\" \"2024-01-02\"", &TestEnv::new()).unwrap();
+    let strings = || -> Vec<Value> {
+        let long = "word ".repeat(30) + "é";
+        [
+            "",
+            "x",
+            "é\u{0}\u{301}",
+            "-1",
+            "99999999999999999999",
+            "((",
+            "\\",
+            "a{2,1}",
+            "%zz",
+            "2006-01-02",
+            "1.2.3",
+            &long,
+        ]
+        .into_iter()
+        .map(Value::from)
+        .collect()
+    };
+    match param {
+        Param::String => strings(),
+        Param::Int | Param::Int64 => [0, -1, 1, 65, i64::MAX, i64::MIN, 1 << 40]
+            .into_iter()
+            .map(Value::Int)
+            .collect(),
+        Param::Uint32 => vec![Value::Int(0), Value::Int(i64::from(u32::MAX))],
+        Param::Float64 => vec![
+            Value::Float(f64::NAN),
+            Value::Float(-1.5),
+            Value::Float(1e308),
+        ],
+        Param::Bool => vec![Value::Bool(true), Value::Bool(false)],
+        Param::Map => vec![
+            Value::Nil,
+            Value::dict(crate::Map::from([("a".to_owned(), Value::Int(1))])),
+            Value::map(crate::Map::new()),
+        ],
+        Param::List => vec![
+            Value::Nil,
+            Value::list(vec!["1.2.3.4".into(), Value::Int(1)]),
+        ],
+        Param::Named(_) => vec![time],
+        Param::Any => {
+            let mut values = vec![
+                Value::Nil,
+                Value::Int(-5),
+                Value::Int64(i64::MIN),
+                Value::Float(f64::NAN),
+                Value::Float(1e308),
+                Value::Bool(true),
+                Value::Bytes(std::sync::Arc::from(&b"\xff\x00"[..])),
+                Value::list(vec![Value::Nil, Value::list(vec![])]),
+                Value::dict(crate::Map::from([("k".to_owned(), Value::Nil)])),
+                super::typed::strings(["a".to_owned()]),
+                time,
+            ];
+            values.extend(strings());
+            values
+        }
+    }
+}
+
+#[test]
+fn hostile_arguments_never_panic() {
+    // Every function, with odd values of its parameter types: errors are fine, panics
+    // and hangs are not. Key generation and password hashing are slow in debug builds and
+    // have tests of their own.
+    let slow = [
+        "genCA",
+        "genSelfSignedCert",
+        "genSignedCert",
+        "genPrivateKey",
+        "derivePassword",
+        "bcrypt",
+        "htpasswd",
+    ];
+    let env = TestEnv::new();
+    let mut panics = Vec::new();
+    for def in functions() {
+        if slow.iter().any(|s| def.name.starts_with(s)) {
+            continue;
+        }
+        let mut params: Vec<Param> = def.sig.params.to_vec();
+        params.extend(def.sig.variadic.into_iter().chain(def.sig.variadic));
+        let choices: Vec<Vec<Value>> = params.iter().map(|p| odd_values(*p)).collect();
+        for round in 0..60usize {
+            let count = def.sig.params.len() + round % (params.len() - def.sig.params.len() + 1);
+            let args: Vec<Value> = (0..count)
+                .map(|i| {
+                    let options = &choices[i];
+                    options[(round * (i + 3) + i * 7) % options.len()].clone()
+                })
+                .collect();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = (def.func)(&Args::new(&args, &env));
+            }));
+            if result.is_err() {
+                panics.push(format!("{} {args:?}", def.name));
+            }
+        }
+    }
+    assert!(panics.is_empty(), "panicked:\n{}", panics.join("\n"));
+}
+
 /// (Two more `derivePassword` types were checked too; one stays here, as scrypt is slow in
 /// debug builds.)
 ///
