@@ -215,6 +215,7 @@ impl<'a> Args<'a> {
             Value::Nil => Ok(Map::new()),
             Value::Object(object) if object.is_map_like() => match object.data() {
                 Value::Map(map) => Ok((*map).clone()),
+                Value::Dict(dict) => Ok(dict.snapshot()),
                 _ => Ok(Map::new()),
             },
             other => Err(wrong_type(Param::Map, other)),
