@@ -38,7 +38,7 @@ use crate::func::{Func, FuncDef, FuncError, Sig};
 
 pub use certs::Certificate;
 pub use conv::{strval, to_float64, to_int64};
-pub use dates::{GoDuration, GoTime};
+pub use dates::{GoDuration, GoTime, format_duration, parse_duration};
 pub use reflect::deep_equal;
 pub use semver::Version;
 pub use typed::{StringMap, TypedList};
