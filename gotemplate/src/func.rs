@@ -54,7 +54,8 @@ pub enum Param {
     Float64,
     /// `bool`.
     Bool,
-    /// `map[string]interface{}` (Helm's `chartutil.Values` is assignable to it).
+    /// `map[string]interface{}`: a [`Value::Map`] or a [`Value::Dict`] (passed as the same
+    /// shared map, so that the function may change it for the caller).
     Map,
     /// `[]interface{}`.
     List,
@@ -78,6 +79,16 @@ impl Param {
             Param::Map => "map[string]interface {}",
             Param::List => "[]interface {}",
             Param::Named(name) => name,
+        }
+    }
+
+    /// Whether Go's nil is a value of this type (`interface{}`, maps, slices, pointers),
+    /// which a missing value or the `nil` constant then converts to.
+    pub fn can_be_nil(self) -> bool {
+        match self {
+            Param::Any | Param::Map | Param::List => true,
+            Param::Named(name) => name.starts_with('*'),
+            _ => false,
         }
     }
 }

@@ -76,10 +76,25 @@ pub trait Object: fmt::Debug + Send + Sync {
         false
     }
 
+    /// The parameters of the method `name`, so that the executor converts and checks its
+    /// arguments as Go does (`.Files.Get 1`: `expected string; found 1`). `None`: any number
+    /// of arguments of any type, checked by the method itself.
+    fn method_sig(&self, name: &str) -> Option<crate::func::Sig> {
+        let _ = name;
+        None
+    }
+
     /// The plain data this value stands for wherever templates treat it as data: `range`,
     /// `index`, `len`, `toYaml`, `toJson`, `empty`. A struct gives the map of its
     /// JSON-tagged fields, as `encoding/json` would see it.
     fn data(&self) -> Value;
+
+    /// A struct's fields as `encoding/json` writes them: in declaration order (JSON keeps
+    /// a struct's field order, where it sorts a map's keys). `None` (the default) for
+    /// values that are maps or slices to JSON, which then use [`Object::data`].
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
 
     /// `%v`. Structs print as Go prints them (`{a b}`, `&{a b}` behind a pointer).
     fn format_v(&self) -> String {
@@ -240,9 +255,12 @@ impl Value {
             Value::List(items) => !items.is_empty(),
             Value::Map(map) => !map.is_empty(),
             Value::Dict(dict) => !dict.is_empty(),
+            // Maps, slices and Go's named basic types (`time.Duration`, `time.Month`) are
+            // true by their data, as Go looks at the underlying value; structs and
+            // non-nil pointers are always true.
             Value::Object(object) => match object.kind() {
-                "map" | "slice" => object.data().truth(),
-                _ => true,
+                "struct" | "ptr" | "func" | "chan" | "interface" => true,
+                _ => object.data().truth(),
             },
         }
     }
@@ -261,9 +279,10 @@ impl fmt::Display for Value {
     }
 }
 
-/// How deep `%v` and equality follow nested values: only a [`Dict`] that contains itself gets
-/// this far (Go would recurse until its stack overflows).
-const MAX_DEPTH: usize = 1000;
+/// How deep `%v` and equality follow nested values before printing `...`: only a [`Dict`]
+/// that contains itself, or a template building absurdly deep lists, gets this far (Go
+/// would recurse until its stack overflows).
+pub(crate) const MAX_DEPTH: usize = 1000;
 
 impl Value {
     fn fmt_v(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
@@ -471,6 +490,12 @@ impl Dict {
     pub fn ptr_eq(&self, other: &Dict) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// The map's identity while it lives (its address), for walkers that must notice a
+    /// map holding itself.
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
 }
 
 impl fmt::Debug for Dict {
@@ -547,7 +572,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[expect(clippy::approx_constant, reason = "3.14 is a value to print, not pi")]
     fn floats_print_as_go_prints_them() {
         // fmt.Sprint(float64(x)) in Go.
         let cases = [
@@ -564,7 +588,7 @@ mod tests {
             (0.0001, "0.0001"),
             (0.00001, "1e-05"),
             (-2.5, "-2.5"),
-            (3.14, "3.14"),
+            (3.25, "3.25"),
             (0.1 + 0.2, "0.30000000000000004"),
             (1e100, "1e+100"),
         ];

@@ -30,3 +30,12 @@ macro_rules! verbose {
 pub fn ms(start: Instant) -> String {
     format!("{:.1} ms", start.elapsed().as_secs_f64() * 1000.0)
 }
+
+/// `text` cut to at most `max` characters with an ellipsis, for quoting user input in
+/// one-line messages without repeating a whole flag value or file.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}

@@ -256,6 +256,38 @@ impl GoTime {
         }
     }
 
+    /// The time whose wall clock in a zone of fixed `offset` seconds east of UTC, named
+    /// `zone`, reads this date and time (`time.Date(..., time.FixedZone(zone, offset))`;
+    /// offset 0 and zone `UTC` is `time.UTC`). Fields out of range carry over, as in Go.
+    #[expect(clippy::too_many_arguments, reason = "the fields of Go's time.Date")]
+    pub fn from_civil(
+        year: i64,
+        month: i64,
+        day: i64,
+        hour: i64,
+        minute: i64,
+        second: i64,
+        nanos: u32,
+        offset: i32,
+        zone: &str,
+    ) -> GoTime {
+        let wall = days_from_civil(year, month, day)
+            .wrapping_mul(86_400)
+            .wrapping_add(hour * 3600 + minute * 60 + second);
+        GoTime {
+            secs: wall.wrapping_sub(i64::from(offset)),
+            nanos: nanos.min(999_999_999),
+            zone: if offset == 0 && zone == "UTC" {
+                Zone::Utc
+            } else {
+                Zone::Fixed {
+                    offset,
+                    name: zone.into(),
+                }
+            },
+        }
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix(&self) -> i64 {
         self.secs

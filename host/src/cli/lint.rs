@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::template::{check_release_name, offline_capabilities};
+use super::template::offline_capabilities;
 use super::values::{ValueArgs, load_chart};
 use super::{GlobalArgs, Outcome};
 use crate::chart::Chart;
 use crate::lint::{self, Config, Linter};
-use crate::render::{self, Release};
+use crate::release::Release;
+use crate::render;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -35,7 +36,7 @@ pub struct LintArgs {
     #[arg(long, value_name = "NAME", default_value = "release-name")]
     pub release: String,
     /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = render::DEFAULT_KUBE_VERSION)]
+    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION)]
     pub kube_version: String,
     /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
     #[arg(
@@ -60,7 +61,7 @@ pub enum LintFormat {
 }
 
 pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    check_release_name(&args.release)?;
+    crate::release::validate_name(&args.release)?;
     let chart = load_chart(&args.chart)?;
     let config = load_config(&chart, args.lint_config.as_deref())?;
     let values = args.values.compute(&chart)?;

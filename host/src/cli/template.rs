@@ -10,7 +10,8 @@ use super::values::{ValueArgs, load_chart};
 use super::{GlobalArgs, Outcome, OutputFormat};
 use crate::chart::glob_match;
 use crate::manifest::{self, Object};
-use crate::render::{self, Capabilities, Release};
+use crate::release::{self, Capabilities, Release};
+use crate::render;
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
@@ -29,7 +30,7 @@ pub struct TemplateArgs {
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
     /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = render::DEFAULT_KUBE_VERSION)]
+    #[arg(long, value_name = "VERSION", default_value = release::DEFAULT_KUBE_VERSION)]
     pub kube_version: String,
     /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
     #[arg(
@@ -80,7 +81,7 @@ pub fn run(
     args: TemplateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    check_release_name(&args.release)?;
+    crate::release::validate_name(&args.release)?;
     let chart = load_chart(&args.chart)?;
     let values = args.values.compute(&chart)?;
     let mut release = Release::install(&args.release, &global.namespace_or_default());
@@ -140,38 +141,9 @@ fn select(objects: Vec<Object>, patterns: &[String], chart: &str) -> anyhow::Res
         .collect())
 }
 
-/// Helm's rule for release names: DNS-1123 subdomain, at most 53 characters.
-pub fn check_release_name(name: &str) -> anyhow::Result<()> {
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if name.is_empty() || name.len() > 53 || !name.split('.').all(label_ok) {
-        bail!(
-            "invalid release name `{name}`: use at most 53 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit"
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn release_names() {
-        for ok in ["web", "web-1", "a.b", "0"] {
-            assert!(check_release_name(ok).is_ok(), "{ok}");
-        }
-        let long = "a".repeat(54);
-        for bad in ["", "Web", "-web", "web-", "a..b", "a_b", long.as_str()] {
-            assert!(check_release_name(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn kube_versions_are_normalised() {

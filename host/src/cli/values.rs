@@ -54,8 +54,13 @@ impl ValueArgs {
 
     /// Computes the values for `chart`: defaults, user values, then the schema check.
     pub fn compute(&self, chart: &Chart) -> anyhow::Result<Value> {
+        Ok(self.compute_with_user(chart)?.1)
+    }
+
+    /// The values the user supplied, and the values computed from them for `chart`.
+    pub fn compute_with_user(&self, chart: &Chart) -> anyhow::Result<(Value, Value)> {
         let user = values::user_values(&self.options(), &mut std::io::stdin().lock())?;
-        let coalesced = values::coalesce(&chart.values, user);
+        let coalesced = values::coalesce(&chart.values, user.clone());
         // Helm logs these and goes on; so do we, on stderr.
         for warning in &coalesced.warnings {
             eprintln!("warning: {warning}");
@@ -67,7 +72,7 @@ impl ValueArgs {
                 &coalesced.values,
             )?;
         }
-        Ok(coalesced.values)
+        Ok((user, coalesced.values))
     }
 }
 

@@ -67,8 +67,8 @@ pub struct RenderRequest<'a> {
     /// Chart files, relative paths with `/`.
     pub files: Vec<(&'a str, &'a [u8])>,
     pub values: &'a Value,
-    pub release: &'a crate::render::Release,
-    pub capabilities: &'a crate::render::Capabilities,
+    pub release: &'a crate::release::Release,
+    pub capabilities: &'a crate::release::Capabilities,
 }
 
 /// What a renderer returned: `(template path, rendered text)` pairs, and notes.
