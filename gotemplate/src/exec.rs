@@ -556,28 +556,23 @@ impl<'s> Exec<'s> {
                 }
                 !map.is_empty()
             }
-            // Go sorts the keys first, then reads each entry when its turn comes: the body
-            // may change the map (`set`, `unset`), and a key removed meanwhile gives no value.
-            // No lock is held while the body runs.
+            // Go sorts the entries first (`fmtsort`), so the body sees them as they were
+            // even if it changes the map (`set`, `unset`); no lock is held while it runs.
             Value::Dict(dict) => {
-                let keys: Vec<String> = dict.read().keys().cloned().collect();
-                for key in &keys {
-                    let (item, iface) = match dict.get(key) {
-                        Some(item) => (item, true),
-                        None => (Value::Nil, false),
-                    };
+                let entries = dict.snapshot();
+                for (key, item) in &entries {
                     self.one_iteration(
                         cx,
                         branch,
                         mark,
                         &V::own(Value::string(key.as_str())),
                         Dot {
-                            value: &item,
-                            iface,
+                            value: item,
+                            iface: true,
                         },
                     )?;
                 }
-                !keys.is_empty()
+                !entries.is_empty()
             }
             Value::Int(n) | Value::Int64(n) => {
                 if branch.pipe.decl.len() > 1 {

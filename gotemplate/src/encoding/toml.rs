@@ -51,7 +51,8 @@ struct Encoder {
 /// How BurntSushi's encoder, which reads Go values directly rather than through JSON,
 /// writes Sprig's Go types where that differs from their JSON form ([`Object::data`]).
 enum TomlForm {
-    /// `time.Time`: a bare TOML datetime (RFC 3339, as JSON has it, but unquoted).
+    /// `time.Time`: a bare TOML datetime (RFC 3339, as JSON has it, but unquoted), or
+    /// the local datetime, date or time it was read from.
     Datetime(String),
     /// `time.Duration`: its quoted `String()` text (JSON: nanoseconds).
     Value(Value),
@@ -59,11 +60,14 @@ enum TomlForm {
 
 fn toml_form(object: &dyn Object) -> Option<TomlForm> {
     let any = object.as_any()?;
-    if any.is::<GoTime>() {
-        return match object.data() {
-            Value::String(text) => Some(TomlForm::Datetime(text.to_string())),
-            _ => None,
+    if let Some(time) = any.downcast_ref::<GoTime>() {
+        let text = match time.location_name().as_str() {
+            "datetime-local" => time.format("2006-01-02T15:04:05.999999999"),
+            "date-local" => time.format("2006-01-02"),
+            "time-local" => time.format("15:04:05.999999999"),
+            _ => time.format("2006-01-02T15:04:05.999999999Z07:00"),
         };
+        return Some(TomlForm::Datetime(text));
     }
     any.downcast_ref::<GoDuration>()
         .map(|d| TomlForm::Value(format_duration(d.0).into()))
@@ -202,8 +206,20 @@ impl Encoder {
         Ok(())
     }
 
-    /// `enc.encode(key, value)` for a value under a key.
+    /// `enc.encode(key, value)` for a value under a key. Nested tables recurse through
+    /// here, on a grown stack when deep.
     fn encode(&mut self, path: &mut Vec<String>, value: &Value, depth: usize) -> Result<(), Error> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            self.encode_inner(path, value, depth)
+        })
+    }
+
+    fn encode_inner(
+        &mut self,
+        path: &mut Vec<String>,
+        value: &Value,
+        depth: usize,
+    ) -> Result<(), Error> {
         match value {
             Value::Nil => {}
             Value::Object(object)
@@ -260,8 +276,13 @@ impl Encoder {
         Ok(())
     }
 
-    /// `eElement`: a value written inline.
+    /// `eElement`: a value written inline (nested arrays and inline tables recurse through
+    /// here, on a grown stack when deep).
     fn element(&mut self, value: &Value, depth: usize) -> Result<(), Error> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.element_inner(value, depth))
+    }
+
+    fn element_inner(&mut self, value: &Value, depth: usize) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep(MAX_DEPTH));
         }

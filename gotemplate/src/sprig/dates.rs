@@ -370,7 +370,8 @@ impl GoTime {
         (self.secs, self.nanos).cmp(&(other.secs, other.nanos))
     }
 
-    fn location_name(&self) -> String {
+    /// `Time.Location().String()`: `UTC`, `Local`, or the zone's name.
+    pub fn location_name(&self) -> String {
         match &self.zone {
             Zone::Utc => "UTC".to_owned(),
             Zone::Local { .. } => "Local".to_owned(),
@@ -428,6 +429,10 @@ impl Object for GoEnum {
 
     fn has_method(&self, name: &str) -> bool {
         name == "String"
+    }
+
+    fn method_sig(&self, name: &str) -> Option<Sig> {
+        (name == "String").then_some(Sig::fixed(&[]))
     }
 
     fn method(&self, name: &str, _args: &[Value]) -> Option<FuncResult> {
@@ -556,6 +561,19 @@ impl Object for GoTime {
 
     fn has_method(&self, name: &str) -> bool {
         TIME_METHODS.contains(&name)
+    }
+
+    fn method_sig(&self, name: &str) -> Option<Sig> {
+        Some(match name {
+            "Format" => Sig::fixed(&[Str]),
+            // `time.Duration`: an integer constant converts to it, as in Go; an `int64`
+            // value is taken too (Go wants a Duration there).
+            "Add" | "Truncate" | "Round" => Sig::fixed(&[Param::Int64]),
+            "AddDate" => Sig::fixed(&[Param::Int, Param::Int, Param::Int]),
+            "Sub" | "After" | "Before" | "Equal" | "Compare" => Sig::fixed(&[TIME]),
+            _ if self.has_method(name) => Sig::fixed(&[]),
+            _ => return None,
+        })
     }
 
     fn method(&self, name: &str, args: &[Value]) -> Option<FuncResult> {
@@ -704,6 +722,14 @@ impl Object for GoDuration {
                 | "Truncate"
                 | "Abs"
         )
+    }
+
+    fn method_sig(&self, name: &str) -> Option<Sig> {
+        match name {
+            "Round" | "Truncate" => Some(Sig::fixed(&[Param::Int64])),
+            _ if self.has_method(name) => Some(Sig::fixed(&[])),
+            _ => None,
+        }
     }
 
     fn method(&self, name: &str, args: &[Value]) -> Option<FuncResult> {

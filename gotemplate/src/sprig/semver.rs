@@ -317,12 +317,24 @@ impl Object for Version {
         ) || (self.pointer && name == "Original")
     }
 
+    fn method_sig(&self, name: &str) -> Option<Sig> {
+        Some(match name {
+            "SetPrerelease" | "SetMetadata" => Sig::fixed(&[Param::String]),
+            "LessThan" | "LessThanEqual" | "GreaterThan" | "GreaterThanEqual" | "Equal"
+            | "Compare" => Sig::fixed(&[Param::Named("*semver.Version")]),
+            _ if self.has_method(name) => Sig::fixed(&[]),
+            _ => return None,
+        })
+    }
+
     fn method(&self, name: &str, args: &[Value]) -> Option<FuncResult> {
         if !self.has_method(name) {
             return None;
         }
         let other = || -> Result<Version, FuncError> {
             match args.first() {
+                // A nil *Version: the method dereferences it.
+                Some(Value::Nil) => Err(super::typed::nil_dereference()),
                 Some(Value::Object(object)) => {
                     match object.as_any().and_then(|a| a.downcast_ref::<Version>()) {
                         Some(version) => Ok(version.clone()),
