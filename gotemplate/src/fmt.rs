@@ -142,6 +142,10 @@ struct Flags {
 struct Printer {
     buf: String,
     f: Flags,
+    /// A value nested past [`crate::value::MAX_DEPTH`] was met (a dict holding itself):
+    /// nothing more of the current argument prints, so that a map holding itself twice
+    /// costs linear time, not exponential.
+    cut: bool,
 }
 
 /// Go refuses widths and precisions above a million (`tooLarge`).
@@ -302,6 +306,7 @@ impl Printer {
 
     /// A top-level operand (Go's `printArg`).
     fn print_arg(&mut self, arg: &Value, verb: char) {
+        self.cut = false;
         if arg.is_nil() {
             match verb {
                 'T' | 'v' => self.pad_str("<nil>"),
@@ -326,9 +331,13 @@ impl Printer {
     }
 
     fn print_value_inner(&mut self, value: &Value, verb: char, depth: usize) {
+        if self.cut {
+            return;
+        }
         if depth > crate::value::MAX_DEPTH {
-            // A dict holding itself: Go overflows its stack; `%v` stops here.
+            // A dict holding itself: Go overflows its stack; here the argument ends.
             self.buf.push_str("...");
+            self.cut = true;
             return;
         }
         match value {
@@ -381,6 +390,9 @@ impl Printer {
                 if self.f.sharp_v {
                     self.buf.push_str("[]interface {}{");
                     for (i, item) in items.iter().enumerate() {
+                        if self.cut {
+                            return;
+                        }
                         if i > 0 {
                             self.buf.push_str(", ");
                         }
@@ -391,6 +403,9 @@ impl Printer {
                 }
                 self.buf.push('[');
                 for (i, item) in items.iter().enumerate() {
+                    if self.cut {
+                        return;
+                    }
                     if i > 0 {
                         self.buf.push(' ');
                     }
@@ -415,6 +430,9 @@ impl Printer {
         if self.f.sharp_v {
             self.buf.push_str("map[string]interface {}{");
             for (i, (k, v)) in map.iter().enumerate() {
+                if self.cut {
+                    return;
+                }
                 if i > 0 {
                     self.buf.push_str(", ");
                 }
@@ -427,6 +445,9 @@ impl Printer {
         }
         self.buf.push_str("map[");
         for (i, (k, v)) in map.iter().enumerate() {
+            if self.cut {
+                return;
+            }
             if i > 0 {
                 self.buf.push(' ');
             }

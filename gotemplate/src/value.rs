@@ -275,7 +275,7 @@ impl Value {
 /// the shortest form that reads back (`1e+06`, `0.1`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fmt_v(f, 0)
+        self.fmt_v(f, 0, &mut false)
     }
 }
 
@@ -285,8 +285,19 @@ impl fmt::Display for Value {
 pub(crate) const MAX_DEPTH: usize = 1000;
 
 impl Value {
-    fn fmt_v(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    /// `cut`: a value nested past [`MAX_DEPTH`] was met, printed as `...`, and nothing more
+    /// prints (a dict holding itself twice would otherwise take exponential time).
+    fn fmt_v(&self, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
+        // Deep values (a dict holding itself) recurse on a grown stack, whatever the thread.
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.fmt_v_inner(f, depth, cut))
+    }
+
+    fn fmt_v_inner(&self, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
+        if *cut {
+            return Ok(());
+        }
         if depth > MAX_DEPTH {
+            *cut = true;
             return f.write_str("...");
         }
         match self {
@@ -308,30 +319,36 @@ impl Value {
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
+                    if *cut {
+                        return Ok(());
+                    }
                     if i > 0 {
                         f.write_str(" ")?;
                     }
-                    item.fmt_v(f, depth + 1)?;
+                    item.fmt_v(f, depth + 1, cut)?;
                 }
                 f.write_str("]")
             }
-            Value::Map(map) => fmt_map(map, f, depth),
+            Value::Map(map) => fmt_map(map, f, depth, cut),
             // A copy, so that no lock is held while nested values print (a dict may hold
             // itself, and another thread may be waiting to write).
-            Value::Dict(dict) => fmt_map(&dict.snapshot(), f, depth),
+            Value::Dict(dict) => fmt_map(&dict.snapshot(), f, depth, cut),
             Value::Object(object) => f.write_str(&object.format_v()),
         }
     }
 }
 
-fn fmt_map(map: &Map, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+fn fmt_map(map: &Map, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
     f.write_str("map[")?;
     for (i, (key, value)) in map.iter().enumerate() {
+        if *cut {
+            return Ok(());
+        }
         if i > 0 {
             f.write_str(" ")?;
         }
         write!(f, "{key}:")?;
-        value.fmt_v(f, depth + 1)?;
+        value.fmt_v(f, depth + 1, cut)?;
     }
     f.write_str("]")
 }
@@ -358,6 +375,10 @@ impl PartialEq for Value {
 
 impl Value {
     fn eq_depth(&self, other: &Value, depth: usize) -> bool {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.eq_depth_inner(other, depth))
+    }
+
+    fn eq_depth_inner(&self, other: &Value, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }

@@ -210,6 +210,11 @@ fn deep_copy(a: &Args<'_>) -> FuncResult {
 }
 
 fn copy_value(value: &Value, depth: usize) -> FuncResult {
+    // Deep values (a dict holding itself) recurse on a grown stack, whatever the thread.
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || copy_value_inner(value, depth))
+}
+
+fn copy_value_inner(value: &Value, depth: usize) -> FuncResult {
     if depth > MAX_COPY_DEPTH {
         return Err(FuncError::msg("deepCopy error: values nested too deeply"));
     }

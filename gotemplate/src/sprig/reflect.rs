@@ -39,6 +39,11 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    // Deep values (a dict holding itself) recurse on a grown stack, whatever the thread.
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || deep_equal_inner(a, b, depth))
+}
+
+fn deep_equal_inner(a: &Value, b: &Value, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
