@@ -241,9 +241,15 @@ pub fn plan(
             release: owner,
             objects: adopted
                 .iter()
-                .map(|step| match step.live.as_ref().and_then(owner_of) {
-                    Some(other) => format!("{} (owned by release {other})", step.object),
-                    None => format!("{} (owned by no release)", step.object),
+                .map(|step| {
+                    let live = step.live.as_ref();
+                    match (live.and_then(owner_of), live.and_then(helm_owner_of)) {
+                        (Some(other), _) => format!("{} (owned by release {other})", step.object),
+                        (None, Some(helm)) => {
+                            format!("{} (owned by Helm release {helm})", step.object)
+                        }
+                        (None, None) => format!("{} (owned by no release)", step.object),
+                    }
                 })
                 .collect(),
         });
@@ -467,6 +473,18 @@ pub fn owner_of(live: &Value) -> Option<&str> {
     live.pointer("/metadata/annotations")
         .and_then(|a| a.get(OWNER_ANNOTATION))
         .and_then(Value::as_str)
+}
+
+/// The Helm release an object belongs to (`NAMESPACE/NAME`), by the annotations Helm 3 and 4
+/// put on every object they install, so an adoption error can say where an object came from.
+pub fn helm_owner_of(live: &Value) -> Option<String> {
+    let annotations = live.pointer("/metadata/annotations")?;
+    let name = annotations.get("meta.helm.sh/release-name")?.as_str()?;
+    let namespace = annotations
+        .get("meta.helm.sh/release-namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(format!("{namespace}/{name}"))
 }
 
 /// Kubernetes object names: DNS subdomains for most kinds; RBAC names are path segments.
@@ -791,10 +809,18 @@ mod tests {
         theirs["metadata"]["namespace"] = json!("shop");
         let mut nobodys = cm("b", json!({}));
         nobodys["metadata"]["namespace"] = json!("shop");
+        let mut helms = cm("c", json!({}));
+        helms["metadata"]["namespace"] = json!("shop");
+        helms["metadata"]["labels"] = json!({"app.kubernetes.io/managed-by": "Helm"});
+        helms["metadata"]["annotations"] = json!({
+            "meta.helm.sh/release-name": "web",
+            "meta.helm.sh/release-namespace": "shop",
+        });
         let mut snapshot = cluster();
         snapshot.live.insert(cm_ref("a"), theirs);
         snapshot.live.insert(cm_ref("b"), nobodys);
-        let objects = vec![cm("a", json!({})), cm("b", json!({}))];
+        snapshot.live.insert(cm_ref("c"), helms);
+        let objects = vec![cm("a", json!({})), cm("b", json!({})), cm("c", json!({}))];
         let err = run(
             objects.clone(),
             &snapshot,
@@ -811,12 +837,16 @@ mod tests {
             err.contains("v1 ConfigMap shop/b (owned by no release)"),
             "{err}"
         );
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/web)"),
+            "{err}"
+        );
         let options = Options {
             take_ownership: true,
             ..Options::default()
         };
         let plan = run(objects, &snapshot, &Previous::default(), &options).unwrap();
-        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b")]);
+        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b"), cm_ref("c")]);
     }
 
     #[test]
