@@ -3,6 +3,7 @@
 mod support;
 
 mod apply;
+mod diff;
 mod errors;
 mod hardening;
 mod helm_values;
