@@ -263,9 +263,16 @@ pub fn plan(
                 .iter()
                 .map(|step| {
                     let live = step.live.as_ref();
-                    match live.and_then(|live| owner_in(bookkeeping, live)) {
-                        Some(other) => format!("{} (owned by release {other})", step.object),
-                        None => format!("{} (owned by no release)", step.object),
+                    let helm = |live| owner_in(Bookkeeping::Helm, live);
+                    match (
+                        live.and_then(|live| owner_in(bookkeeping, live)),
+                        live.and_then(helm),
+                    ) {
+                        (Some(other), _) => format!("{} (owned by release {other})", step.object),
+                        (None, Some(helm)) => {
+                            format!("{} (owned by Helm release {helm})", step.object)
+                        }
+                        (None, None) => format!("{} (owned by no release)", step.object),
                     }
                 })
                 .collect(),
@@ -939,10 +946,18 @@ mod tests {
         theirs["metadata"]["namespace"] = json!("shop");
         let mut nobodys = cm("b", json!({}));
         nobodys["metadata"]["namespace"] = json!("shop");
+        let mut helms = cm("c", json!({}));
+        helms["metadata"]["namespace"] = json!("shop");
+        helms["metadata"]["labels"] = json!({"app.kubernetes.io/managed-by": "Helm"});
+        helms["metadata"]["annotations"] = json!({
+            "meta.helm.sh/release-name": "web",
+            "meta.helm.sh/release-namespace": "shop",
+        });
         let mut snapshot = cluster();
         snapshot.live.insert(cm_ref("a"), theirs);
         snapshot.live.insert(cm_ref("b"), nobodys);
-        let objects = vec![cm("a", json!({})), cm("b", json!({}))];
+        snapshot.live.insert(cm_ref("c"), helms);
+        let objects = vec![cm("a", json!({})), cm("b", json!({})), cm("c", json!({}))];
         let err = run(
             objects.clone(),
             &snapshot,
@@ -959,12 +974,16 @@ mod tests {
             err.contains("v1 ConfigMap shop/b (owned by no release)"),
             "{err}"
         );
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/web)"),
+            "{err}"
+        );
         let options = Options {
             take_ownership: true,
             ..Options::default()
         };
         let plan = run(objects, &snapshot, &Previous::default(), &options).unwrap();
-        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b")]);
+        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b"), cm_ref("c")]);
     }
 
     #[test]
@@ -1166,7 +1185,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("v1 ConfigMap shop/c (owned by no release)"),
+            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/other)"),
             "{err}"
         );
     }
