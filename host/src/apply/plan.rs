@@ -270,7 +270,10 @@ pub fn plan(
                     ) {
                         (Some(other), _) => format!("{} (owned by release {other})", step.object),
                         (None, Some(helm)) => {
-                            format!("{} (owned by Helm release {helm})", step.object)
+                            format!(
+                                "{} (owned by Helm release {helm}; --from-helm-release takes a Helm release over)",
+                                step.object
+                            )
                         }
                         (None, None) => format!("{} (owned by no release)", step.object),
                     }
@@ -975,7 +978,9 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/web)"),
+            err.contains(
+                "v1 ConfigMap shop/c (owned by Helm release shop/web; --from-helm-release"
+            ),
             "{err}"
         );
         let options = Options {
@@ -1185,7 +1190,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/other)"),
+            err.contains(
+                "v1 ConfigMap shop/c (owned by Helm release shop/other; --from-helm-release"
+            ),
             "{err}"
         );
     }

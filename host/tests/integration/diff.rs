@@ -1208,7 +1208,7 @@ fn apply_from_helm_release_takes_over_what_helm_installed() {
     };
     // Without it, Helm's objects are someone else's.
     apply(&[]).status(1).run().stderr_has(&[
-        "v1 ConfigMap shop/shop-config (owned by Helm release shop/shop)",
+        "v1 ConfigMap shop/shop-config (owned by Helm release shop/shop; --from-helm-release takes a Helm release over)",
         "--take-ownership",
     ]);
     // The preview of the take-over is the plan apply then executes.
