@@ -2,13 +2,12 @@
 //! objects with a three-way merge, prune what the chart no longer renders, record the release.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
-use super::values::{ValueArgs, load_chart};
+use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Action, DryRun, Report};
 use crate::cluster::{Cluster, ConnectOptions};
@@ -18,14 +17,11 @@ use crate::render;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Release name (lowercase letters, digits, `-` and `.`; at most 53 characters)
-    #[arg(value_name = "RELEASE")]
-    pub release: String,
-    /// Chart folder or packaged chart (.tgz)
-    #[arg(value_name = "CHART")]
-    pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValueArgs,
+    pub render: RenderArgs,
+    /// Do not install the CustomResourceDefinitions of the charts' crds/ folders
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Show what would change without changing anything: `client` sends no writes, `server`
     /// sends every write with dryRun=All so the API server validates it
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "client", default_value = "none")]
@@ -105,13 +101,12 @@ impl GlobalArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    crate::release::validate_name(&args.release)?;
-    let chart = load_chart(&args.chart)?;
-    let values = args.values.compute(&chart)?;
+    args.render.require_release("apply")?;
+    let mut prepared = args.render.prepare(global)?;
     runtime()?.block_on(async {
         let cluster = Cluster::connect(&global.connect_options()).await?;
         let id = ReleaseId {
-            name: args.release.clone(),
+            name: args.render.release_name().to_owned(),
             namespace: cluster.namespace().to_owned(),
         };
         let record = release::load(&cluster, &id).await?;
@@ -122,14 +117,22 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
             is_upgrade: revision > 1,
             ..Release::install(&id.name, &id.namespace)
         };
-        let capabilities = Capabilities {
-            kube_version: cluster.kube_version().await?,
-            ..Capabilities::default()
+        let server_version = cluster.kube_version().await?;
+        let capabilities = Capabilities::parse(&server_version).map_err(|message| {
+            anyhow::anyhow!("the cluster's version `{server_version}`: {message}")
+        })?;
+        prepared.job.release = release;
+        prepared.job.capabilities = capabilities;
+        let rendered = render::render(&prepared.job, &prepared.plugins)
+            .inspect_err(|err| super::template::show_rendered(global, err))?;
+        // The crds/ folders go first (apply orders CustomResourceDefinitions before their
+        // objects anyway); `helm test` hooks are never installed.
+        let mut objects = if args.skip_crds {
+            Vec::new()
+        } else {
+            rendered.crd_objects()?
         };
-        let plugins = super::plugin::registry(global, Some(&args.chart))?;
-        let rendered =
-            render::render_with_plugins(&chart, &values, &release, &capabilities, &plugins)
-                .inspect_err(|err| super::template::show_rendered(global, err))?;
+        objects.extend(rendered.objects()?);
         let options = apply::Options {
             dry_run: match args.dry_run {
                 DryRunArg::None => DryRun::None,
@@ -144,7 +147,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
             crd_timeout: args.crd_timeout,
             ..apply::Options::default()
         };
-        let report = apply::apply(&cluster, &id, &record, rendered.objects, &options).await?;
+        let report = apply::apply(&cluster, &id, &record, objects, &options).await?;
         match args.output {
             ApplyFormat::Text => print_text(out, &report)?,
             ApplyFormat::Json => {

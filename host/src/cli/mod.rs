@@ -7,6 +7,7 @@ mod completion;
 mod lint;
 pub mod plugin;
 mod post_render;
+pub mod render;
 mod template;
 mod values;
 mod version;
@@ -19,6 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use lint::{LintArgs, LintFormat};
 pub use plugin::PluginArgs;
 pub use post_render::PostRenderArgs;
+pub use render::RenderArgs;
 pub use template::TemplateArgs;
 pub use values::{ValueArgs, ValuesArgs};
 

@@ -322,7 +322,7 @@ fn errors_name_the_flag_and_the_part() {
         ),
         (
             &["--set", "image.tag=1,replicas=x"],
-            "values.schema.json`:\n- at '/image/tag': 1 is not of type \"string\"\n- at '/replicas': \"x\" is not of type \"integer\"",
+            "values.schema.json):\n- at '/image/tag': 1 is not of type \"string\"\n- at '/replicas': \"x\" is not of type \"integer\"",
         ),
     ];
     for (args, expected) in cases {

@@ -1064,7 +1064,7 @@ fn a_linter_dropped_into_the_charts_plugins_folder_is_used_by_lint() {
     std::fs::create_dir_all(chart.join("plugins")).expect("mkdir");
     std::fs::write(
         chart.join("Chart.yaml"),
-        "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\nrenderer: handlebars\n",
     )
     .expect("write");
     std::fs::write(

@@ -69,7 +69,10 @@ impl TempChart {
     /// A chart named `t` with the given templates (and values.yaml if given).
     pub fn with_templates(values: &str, templates: &[(&str, &str)]) -> Self {
         let mut files = vec![
-            ("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: t\nversion: 0.1.0\nrenderer: handlebars\n",
+            ),
             ("values.yaml", values),
         ];
         let paths: Vec<(String, &str)> = templates

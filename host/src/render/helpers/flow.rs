@@ -239,7 +239,7 @@ impl HelperDef for Tpl {
                     .unwrap_or_default();
                 fail(
                     "tpl",
-                    &format!("{line}{}", super::super::render_message(&err)),
+                    &format!("{line}{}", super::super::handlebars::render_message(&err)),
                 )
             })
     }

@@ -1,0 +1,161 @@
+//! The flags every command that renders a chart shares ([`RenderArgs`]: release, chart, value
+//! flags, Kubernetes version and API versions), and [`RenderArgs::prepare`], which turns them
+//! into a ready [`render::Job`] once, the same way for template, lint, apply and diff.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use serde_json::{Map, Value};
+
+use super::GlobalArgs;
+use super::values::ValueArgs;
+use crate::chart::{self, Chart, values};
+use crate::plugin;
+use crate::release::{self, Capabilities, Release};
+use crate::render::{self, Engine};
+
+/// The release name `helm template CHART` uses when none is given.
+pub const DEFAULT_RELEASE: &str = "release-name";
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// The release name, then the chart (a folder or a packaged .tgz). Given alone, the chart
+    /// is rendered as release `release-name`, as `helm template CHART` does
+    #[arg(value_names = ["RELEASE", "CHART"], num_args = 1..=2, required = true)]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
+    #[arg(long, value_name = "VERSION", default_value = release::DEFAULT_KUBE_VERSION)]
+    pub kube_version: String,
+    /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_name = "GROUP/VERSION",
+        value_delimiter = ','
+    )]
+    pub api_versions: Vec<String>,
+    /// Do not check the values against the charts' values.schema.json
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+}
+
+/// A render job and what came with it.
+pub struct Prepared {
+    pub job: render::Job,
+    pub plugins: plugin::Registry,
+    /// The chart as given on the command line.
+    pub chart_path: PathBuf,
+}
+
+impl RenderArgs {
+    /// The release name: the first of two arguments, else `release-name`.
+    pub fn release_name(&self) -> &str {
+        match self.names.as_slice() {
+            [release, _] => release,
+            _ => DEFAULT_RELEASE,
+        }
+    }
+
+    /// The chart argument: the last one.
+    pub fn chart_path(&self) -> PathBuf {
+        PathBuf::from(self.names.last().map(String::as_str).unwrap_or_default())
+    }
+
+    /// Fails unless both RELEASE and CHART were given, for commands that change a cluster.
+    pub fn require_release(&self, command: &str) -> anyhow::Result<()> {
+        if self.names.len() != 2 {
+            bail!("`{command}` needs a release name: kubectl chart {command} RELEASE CHART");
+        }
+        Ok(())
+    }
+
+    /// Everything before rendering, as Helm does it: the release name checked, the chart
+    /// and its subcharts loaded, the value flags read, the dependencies processed
+    /// (conditions, tags, aliases, import-values), the values coalesced over every chart's
+    /// defaults and checked against every schema; `Release` as a first install into the
+    /// namespace; `Capabilities` from `--kube-version` and `--api-versions`; the plugins.
+    pub fn prepare(&self, global: &GlobalArgs) -> anyhow::Result<Prepared> {
+        let release_name = self.release_name();
+        release::validate_name(release_name)?;
+        let chart_path = self.chart_path();
+        let chart = load_chart(&chart_path)?;
+        let user = values::user_values(&self.values.options(), &mut std::io::stdin().lock())?;
+        let (chart, values) = release_values(chart, user, !self.skip_schema_validation)?;
+        let release = Release::install(release_name, &global.namespace_or_default());
+        let capabilities = offline_capabilities(&self.kube_version, &self.api_versions)?;
+        let plugins = super::plugin::registry(global, Some(&chart_path))?;
+        crate::verbose!(
+            "chart {} {} ({}), {} subchart(s) enabled",
+            chart.name(),
+            chart.metadata.version,
+            Engine::of(&chart),
+            count_subcharts(&chart)
+        );
+        Ok(Prepared {
+            job: render::Job {
+                chart,
+                values,
+                release,
+                capabilities,
+            },
+            plugins,
+            chart_path,
+        })
+    }
+}
+
+fn count_subcharts(chart: &Chart) -> usize {
+    chart
+        .dependencies
+        .iter()
+        .map(|sub| 1 + count_subcharts(sub))
+        .sum()
+}
+
+/// Loads a chart, with the path in the error, and refuses what Helm will not install.
+pub fn load_chart(path: &Path) -> anyhow::Result<Chart> {
+    let chart = chart::load(path)?;
+    if !matches!(chart.metadata.chart_type.as_str(), "" | "application") {
+        bail!(
+            "{} charts are not installable: `{}` ({})",
+            chart.metadata.chart_type,
+            chart.name(),
+            path.display()
+        );
+    }
+    Ok(chart)
+}
+
+/// The chart with its dependencies processed, and its values: Helm's steps between loading
+/// and rendering. Helm's warnings go to standard error.
+pub fn release_values(
+    mut chart: Chart,
+    user: Value,
+    check_schema: bool,
+) -> anyhow::Result<(Chart, Map<String, Value>)> {
+    let user = match user {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let computed = values::for_release(&mut chart, &user, check_schema)
+        .with_context(|| format!("chart `{}`", chart.name()))?;
+    for warning in &computed.warnings {
+        eprintln!("{} {warning}", colored::Colorize::yellow("warning:"));
+    }
+    Ok((chart, computed.values))
+}
+
+/// `Capabilities` without a cluster: `--kube-version` and Helm's default API versions plus
+/// `--api-versions`, as `helm template` does.
+pub fn offline_capabilities(
+    kube_version: &str,
+    api_versions: &[String],
+) -> anyhow::Result<Capabilities> {
+    let mut caps = Capabilities::parse(kube_version)
+        .map_err(|message| anyhow::anyhow!("invalid --kube-version: {message}"))?;
+    caps.api_versions.extend(api_versions.iter().cloned());
+    Ok(caps)
+}
