@@ -12,6 +12,7 @@ pub mod glob;
 pub mod ignore;
 pub mod load;
 pub mod metadata;
+pub mod scaffold;
 pub mod strvals;
 pub mod values;
 mod values_yaml;

@@ -4,6 +4,7 @@
 mod apply;
 pub mod complete;
 mod completion;
+mod create;
 mod lint;
 pub mod plugin;
 mod post_render;
@@ -103,6 +104,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
     Values(ValuesArgs),
+    /// Write a new chart: the chart `helm create` writes, or its Handlebars twin
+    Create(create::CreateArgs),
     /// Helm post-renderer: read manifests on stdin, run plugins and linters, write stdout
     PostRender(PostRenderArgs),
     /// List and inspect WebAssembly plugins
@@ -126,6 +129,7 @@ impl Cli {
             Command::Apply(args) => apply::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
+            Command::Create(args) => create::run(args, out),
             Command::PostRender(args) => {
                 post_render::run(&self.global, args, &mut std::io::stdin().lock(), out)
             }

@@ -3,6 +3,7 @@
 mod support;
 
 mod apply;
+mod create;
 mod errors;
 mod helm_values;
 mod kubectl;

@@ -96,6 +96,7 @@ pub struct Test {
     stdin: Option<Vec<u8>>,
     status: Option<i32>,
     program: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 impl Test {
@@ -133,6 +134,12 @@ impl Test {
         self
     }
 
+    /// The working directory of the run.
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(input.into());
         self
@@ -160,6 +167,9 @@ impl Test {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
         let mut child = command.spawn().expect("spawn");
         if let Some(input) = &self.stdin {
             let mut pipe = child.stdin.take().expect("stdin");

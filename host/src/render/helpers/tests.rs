@@ -277,6 +277,10 @@ fn helpers_render_like_sprig() {
             Is("A=1;B=2;"),
         ),
         (
+            "{{#each Values.env}}{{include \"web.name\" @root}}{{include \"web.name\" ../this}};{{/each}}",
+            Is("websewebse;websewebse;"),
+        ),
+        (
             "{{#each Values.env}}{{include \"item\" this}};{{/each}}",
             Is("A=1;B=2;"),
         ),
