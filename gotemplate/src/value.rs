@@ -70,10 +70,25 @@ pub trait Object: fmt::Debug + Send + Sync {
         false
     }
 
+    /// The parameters of the method `name`, so that the executor converts and checks its
+    /// arguments as Go does (`.Files.Get 1`: `expected string; found 1`). `None`: any number
+    /// of arguments of any type, checked by the method itself.
+    fn method_sig(&self, name: &str) -> Option<crate::func::Sig> {
+        let _ = name;
+        None
+    }
+
     /// The plain data this value stands for wherever templates treat it as data: `range`,
     /// `index`, `len`, `toYaml`, `toJson`, `empty`. A struct gives the map of its
     /// JSON-tagged fields, as `encoding/json` would see it.
     fn data(&self) -> Value;
+
+    /// A struct's fields as `encoding/json` writes them: in declaration order (JSON keeps
+    /// a struct's field order, where it sorts a map's keys). `None` (the default) for
+    /// values that are maps or slices to JSON, which then use [`Object::data`].
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
 
     /// `%v`. Structs print as Go prints them (`{a b}`, `&{a b}` behind a pointer).
     fn format_v(&self) -> String {
@@ -373,7 +388,7 @@ mod tests {
             (0.0001, "0.0001"),
             (0.00001, "1e-05"),
             (-2.5, "-2.5"),
-            (3.14, "3.14"),
+            (3.25, "3.25"),
             (0.1 + 0.2, "0.30000000000000004"),
             (1e100, "1e+100"),
         ];

@@ -7,12 +7,13 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
+use super::release::{DeployArgs, print_summary, release_id, runtime};
 use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Action, DryRun, Report};
-use crate::cluster::{Cluster, ConnectOptions};
-use crate::release::{self, ReleaseId};
-use crate::release::{Capabilities, Release};
+use crate::chart;
+use crate::release::Capabilities;
+use crate::release::deploy::{Desired, Session};
 use crate::render;
 
 #[derive(Debug, Args)]
@@ -50,6 +51,8 @@ pub struct ApplyArgs {
     /// How long to wait for a CustomResourceDefinition to become Established
     #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub crd_timeout: Duration,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,90 +86,91 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// Starts the async runtime cluster commands run on.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}
-
-impl GlobalArgs {
-    pub fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            namespace: self.namespace.clone(),
-        }
-    }
-}
-
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     args.render.require_release("apply")?;
     let mut prepared = args.render.prepare(global)?;
+    let apply_options = apply::Options {
+        dry_run: match args.dry_run {
+            DryRunArg::None => DryRun::None,
+            DryRunArg::Client => DryRun::Client,
+            DryRunArg::Server => DryRun::Server,
+        },
+        server_side: args.server_side,
+        force_conflicts: args.force_conflicts,
+        take_ownership: args.take_ownership,
+        create_namespace: args.create_namespace,
+        concurrency: args.concurrency,
+        crd_timeout: args.crd_timeout,
+        ..apply::Options::default()
+    };
+    let options = args.deploy.options(apply_options);
     runtime()?.block_on(async {
-        let cluster = Cluster::connect(&global.connect_options()).await?;
-        let id = ReleaseId {
-            name: args.render.release_name().to_owned(),
-            namespace: cluster.namespace().to_owned(),
-        };
-        let record = release::load(&cluster, &id).await?;
-        let revision = record.inventory.revision + 1;
-        let release = Release {
-            revision,
-            is_install: revision == 1,
-            is_upgrade: revision > 1,
-            ..Release::install(&id.name, &id.namespace)
-        };
-        let server_version = cluster.kube_version().await?;
-        let capabilities = Capabilities::parse(&server_version).map_err(|message| {
-            anyhow::anyhow!("the cluster's version `{server_version}`: {message}")
-        })?;
-        prepared.job.release = release;
-        prepared.job.capabilities = capabilities;
-        let rendered = render::render(&prepared.job, &prepared.plugins)
-            .inspect_err(|err| super::template::show_rendered(global, err))?;
-        // The crds/ folders go first (apply orders CustomResourceDefinitions before their
-        // objects anyway); `helm test` hooks are never installed.
-        let mut objects = if args.skip_crds {
-            Vec::new()
-        } else {
-            rendered.crd_objects()?
-        };
-        objects.extend(rendered.objects()?);
-        let options = apply::Options {
-            dry_run: match args.dry_run {
-                DryRunArg::None => DryRun::None,
-                DryRunArg::Client => DryRun::Client,
-                DryRunArg::Server => DryRun::Server,
-            },
-            server_side: args.server_side,
-            force_conflicts: args.force_conflicts,
-            take_ownership: args.take_ownership,
-            create_namespace: args.create_namespace,
-            concurrency: args.concurrency,
-            crd_timeout: args.crd_timeout,
-            ..apply::Options::default()
-        };
-        let report = apply::apply(&cluster, &id, &record, objects, &options).await?;
+        let cluster = global.connect().await?;
+        let id = release_id(&cluster, args.render.release_name())?;
+        let mut session = Session::open(cluster.clone(), id, options).await?;
+        let result = async {
+            prepared.job.release = session.template_release()?;
+            let server_version = cluster.kube_version().await?;
+            prepared.job.capabilities =
+                Capabilities::parse(&server_version).map_err(|message| {
+                    anyhow::anyhow!("the cluster's version `{server_version}`: {message}")
+                })?;
+            let rendered = render::render(&prepared.job, &prepared.plugins)
+                .inspect_err(|err| super::template::show_rendered(global, err))?;
+            // The crds/ folders first, as Helm installs them; hooks go with the objects, the
+            // release sets them apart.
+            let mut objects = if args.skip_crds {
+                Vec::new()
+            } else {
+                rendered.crd_objects()?
+            };
+            objects.extend(rendered.objects()?);
+            let desired = Desired {
+                chart: serde_json::to_value(&prepared.job.chart.metadata)?,
+                values: prepared.user_values.clone(),
+                computed_values: chart::values::plain_numbers(serde_json::Value::Object(
+                    prepared.job.values.clone(),
+                )),
+                objects,
+                notes: rendered.notes,
+            };
+            anyhow::Ok(session.upgrade(desired).await?)
+        }
+        .await;
+        let closed = session.close().await;
+        let outcome = result?;
+        closed?;
         match args.output {
-            ApplyFormat::Text => print_text(out, &report)?,
+            ApplyFormat::Text => {
+                print_text(out, &outcome.report)?;
+                if let Some(revision) = &outcome.revision {
+                    writeln!(out)?;
+                    print_summary(out, revision)?;
+                    if let Some(notes) = &revision.notes
+                        && !notes.trim().is_empty()
+                    {
+                        writeln!(out, "\nNOTES:\n{}", notes.trim_end())?;
+                    }
+                }
+            }
             ApplyFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, &report)?;
+                let json = serde_json::json!({
+                    "release": outcome.report.release,
+                    "dryRun": outcome.report.dry_run,
+                    "changes": outcome.report.changes,
+                    "revision": outcome.revision.as_ref().map(|r| r.revision),
+                    "status": outcome.revision.as_ref().map(|r| r.status),
+                    "recorded": outcome.recorded,
+                });
+                serde_json::to_writer_pretty(&mut *out, &json)?;
                 writeln!(out)?;
             }
-        }
-        if args.output == ApplyFormat::Text
-            && report.dry_run == DryRun::None
-            && let Some(notes) = rendered.notes
-            && !notes.trim().is_empty()
-        {
-            writeln!(out, "\nNOTES:\n{}", notes.trim_end())?;
         }
         Ok(Outcome::Success)
     })
 }
 
-fn print_text(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+pub(super) fn print_text(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     for change in &report.changes {
         let action = change.action.as_str();
         let action = match change.action {

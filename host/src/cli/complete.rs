@@ -220,7 +220,8 @@ mod tests {
             "hidden commands are not offered"
         );
         assert_eq!(result.1, NO_FILE_COMP);
-        assert_eq!(names(&complete(&words(&["te"]))), ["template"]);
+        assert_eq!(names(&complete(&words(&["te"]))), ["template", "test"]);
+        assert_eq!(names(&complete(&words(&["hi"]))), ["history"]);
     }
 
     #[test]

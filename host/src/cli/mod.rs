@@ -5,11 +5,19 @@ mod apply;
 pub mod complete;
 mod completion;
 mod create;
+mod get;
+mod history;
 mod lint;
+mod list;
 pub mod plugin;
 mod post_render;
+pub mod release;
 pub mod render;
+mod rollback;
+mod status;
 mod template;
+mod test;
+mod uninstall;
 mod values;
 mod version;
 
@@ -100,6 +108,22 @@ pub enum Command {
     /// Install or upgrade a release: three-way merge into the cluster, prune, record
     #[command(visible_alias = "install", alias = "upgrade")]
     Apply(apply::ApplyArgs),
+    /// A release's revisions
+    History(history::HistoryArgs),
+    /// Roll a release back to an earlier revision (recorded as a new revision)
+    Rollback(rollback::RollbackArgs),
+    /// A release's status, and each of its objects with its readiness
+    Status(status::StatusArgs),
+    /// Delete a release's objects and history
+    #[command(visible_alias = "delete")]
+    Uninstall(uninstall::UninstallArgs),
+    /// List releases
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// What a revision recorded: values, manifest, notes, hooks
+    Get(get::GetArgs),
+    /// Run a release's test hooks
+    Test(test::TestArgs),
     /// Render a chart and check its objects with the built-in, config and plugin lint rules
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
@@ -127,6 +151,13 @@ impl Cli {
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
             Command::Apply(args) => apply::run(&self.global, args, out),
+            Command::History(args) => history::run(&self.global, args, out),
+            Command::Rollback(args) => rollback::run(&self.global, args, out),
+            Command::Status(args) => status::run(&self.global, args, out),
+            Command::Uninstall(args) => uninstall::run(&self.global, args, out),
+            Command::List(args) => list::run(&self.global, args, out),
+            Command::Get(args) => get::run(&self.global, args, out),
+            Command::Test(args) => test::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::Create(args) => create::run(args, out),

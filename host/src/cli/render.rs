@@ -45,6 +45,8 @@ pub struct RenderArgs {
 /// A render job and what came with it.
 pub struct Prepared {
     pub job: render::Job,
+    /// The values the user supplied (files and `--set` flags), as Helm records them.
+    pub user_values: Value,
     pub plugins: plugin::Registry,
     /// The chart as given on the command line.
     pub chart_path: PathBuf,
@@ -83,6 +85,7 @@ impl RenderArgs {
         let chart_path = self.chart_path();
         let chart = load_chart(&chart_path)?;
         let user = values::user_values(&self.values.options(), &mut std::io::stdin().lock())?;
+        let user_values = values::plain_numbers(user.clone());
         let (chart, values) = release_values(chart, user, !self.skip_schema_validation)?;
         let release = Release::install(release_name, &global.namespace_or_default());
         let capabilities = offline_capabilities(&self.kube_version, &self.api_versions)?;
@@ -101,6 +104,7 @@ impl RenderArgs {
                 release,
                 capabilities,
             },
+            user_values,
             plugins,
             chart_path,
         })

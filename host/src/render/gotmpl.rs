@@ -1,15 +1,248 @@
-//! Go templates (`renderer:` absent): Helm's render loop over the `kchart-gotemplate` engine.
+//! Go templates (`renderer:` absent): Helm's render loop (`pkg/engine`) over the
+//! `kchart-gotemplate` engine.
 //!
-//! The engine is being merged into the workspace; until it lands, a Go-template chart is
-//! refused with a clear error rather than rendered wrongly.
+//! Every template of every Go chart of the tree (a library chart's partials only) is parsed
+//! into one set, in Helm's order, so named templates are shared and a parent's `define`
+//! overrides a subchart's. Each template but partials is then executed with its chart's
+//! render values, Helm's `recAllTpls`: `.Values` (the chart's section), `.Chart` (Go field
+//! names, `IsRoot`), `.Files`, `.Release` (`Service` is `Helm`), `.Capabilities`,
+//! `.Subcharts` (each subchart's own render values, by name) and `.Template` (`Name`,
+//! `BasePath`). `<no value>` becomes nothing, as in Helm. Templates execute on every core;
+//! the error reported is the first in Helm's execution order, worded as Helm words it.
+
+use std::collections::BTreeMap;
+
+use kchart_gotemplate::encoding::convert::{NumberMode, from_json};
+use kchart_gotemplate::helm::{BuildInfo, Capabilities, Files, KubeVersion};
+use kchart_gotemplate::{Env, FuncMap, Map, TemplateSet, Value};
+use serde_json::Value as Json;
 
 use super::{EngineOutput, Error, Job, Result, Scope};
 
-pub fn render(scopes: &[Scope<'_>], members: &[usize], _job: &Job) -> Result<EngineOutput> {
-    let first = members
+/// The `Release.Service` of Go-template charts: what Helm says, so the labels of charts
+/// migrated from Helm (`app.kubernetes.io/managed-by`), selectors included, do not change.
+pub const SERVICE: &str = "Helm";
+
+/// Renders the Go charts `members` of `scopes`: every template that is not a partial, and
+/// the top chart's notes.
+pub fn render(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<EngineOutput> {
+    // (template name, index of its scope, text): library charts only lend their partials.
+    let mut templates: Vec<(String, usize, &str)> = Vec::new();
+    for &index in members {
+        let scope = &scopes[index];
+        let library = scope.chart.metadata.is_library();
+        for template in &scope.chart.templates {
+            if library && !template.is_partial() {
+                continue;
+            }
+            templates.push((
+                scope.template_name(&template.path),
+                index,
+                template.text.as_str(),
+            ));
+        }
+    }
+    let mut set = TemplateSet::new(FuncMap::helm());
+    set.parse_all(
+        templates
+            .iter()
+            .map(|(name, _, text)| (name.as_str(), *text)),
+    )
+    .map_err(|err| Error::Go(message(&err)))?;
+
+    let contexts = contexts(scopes, members, job)?;
+    // Helm executes in its parse order; the first failure in that order is the one shown.
+    let mut order: Vec<&(String, usize, &str)> = templates
+        .iter()
+        .filter(|(name, _, _)| !is_partial(name))
+        .collect();
+    order.sort_by(|a, b| helm_order(&a.0, &b.0));
+    let env = HostEnv::new();
+    let results = super::parallel_map(&order, |(name, index, _)| {
+        let context = &contexts[index];
+        let data = with_template(context, name, &scopes[*index].template_name("templates"));
+        set.render(name, &data, &env)
+            .map(|text| (name.clone(), text))
+            .map_err(|err| Error::Go(message(&err)))
+    });
+    let mut output = EngineOutput::default();
+    let root_notes = scopes
         .first()
-        .map_or("", |&i| scopes[i].full_path.as_str());
-    Err(Error::Go(format!(
-        "chart `{first}` is written in Go templates (no `renderer:` in Chart.yaml), which this build cannot render yet; declare `renderer: handlebars` for a Handlebars chart"
-    )))
+        .map(|root| root.template_name("templates/NOTES.txt"));
+    for result in results {
+        let (name, text) = result?;
+        if Some(&name) == root_notes.as_ref() {
+            output.notes = Some(text);
+        } else if !name.ends_with("NOTES.txt") {
+            output.files.push((name, text));
+        }
+    }
+    crate::verbose!(
+        "rendered {} templates of {} Go chart(s)",
+        order.len(),
+        members.len()
+    );
+    Ok(output)
+}
+
+fn is_partial(name: &str) -> bool {
+    name.rsplit('/').next().unwrap_or(name).starts_with('_')
+}
+
+/// Helm's `sortTemplates`: deeper paths first, then reverse lexicographic order.
+fn helm_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut pair = [a, b];
+    kchart_gotemplate::helm_parse_order(&mut pair);
+    if a == b {
+        std::cmp::Ordering::Equal
+    } else if pair[0] == a {
+        std::cmp::Ordering::Less
+    } else {
+        std::cmp::Ordering::Greater
+    }
+}
+
+/// How an engine error reads: Go's one-line text (`template: NAME:LINE:COL: executing ...`),
+/// or Helm's wording where Helm rewords on one line (parse errors, `required`, `fail`).
+fn message(err: &kchart_gotemplate::Error) -> String {
+    match err {
+        kchart_gotemplate::Error::Parse(_) => err.helm_message(),
+        _ if err.is_required_or_fail() => err.helm_message(),
+        _ => err.to_string(),
+    }
+}
+
+/// Each member chart's render values, indexed by scope; subcharts are built before their
+/// parents so that `.Subcharts` holds them.
+fn contexts(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<BTreeMap<usize, Map>> {
+    let release = release_value(job);
+    let capabilities = capabilities_value(job)?;
+    let mut built: BTreeMap<usize, Map> = BTreeMap::new();
+    // Scopes are listed parents first: build in reverse so children exist first.
+    for index in (0..scopes.len()).rev() {
+        let scope = &scopes[index];
+        let mut subcharts = Map::new();
+        for &sub in &scope.subcharts {
+            if let Some(context) = built.get(&sub) {
+                subcharts.insert(
+                    scopes[sub].chart.name().to_owned(),
+                    Value::map(context.clone()),
+                );
+            }
+        }
+        let mut context = Map::new();
+        context.insert(
+            "Chart".into(),
+            from_json(&Json::Object(scope.chart_map()), NumberMode::Plain),
+        );
+        context.insert(
+            "Files".into(),
+            Files::new(
+                scope
+                    .chart
+                    .files
+                    .iter()
+                    .map(|(path, bytes)| (path.clone(), bytes.clone())),
+            )
+            .into_value(),
+        );
+        context.insert("Release".into(), release.clone());
+        context.insert("Capabilities".into(), capabilities.clone());
+        // File numbers are f64 JSON numbers and `--set` integers i64: Go's float64 and int64.
+        context.insert(
+            "Values".into(),
+            from_json(&Json::Object(scope.values.clone()), NumberMode::Plain),
+        );
+        context.insert("Subcharts".into(), Value::map(subcharts));
+        built.insert(index, context);
+    }
+    built.retain(|index, _| members.contains(index));
+    Ok(built)
+}
+
+fn with_template(context: &Map, name: &str, base_path: &str) -> Value {
+    let mut data = context.clone();
+    let mut template = Map::new();
+    template.insert("Name".into(), Value::from(name));
+    template.insert("BasePath".into(), Value::from(base_path));
+    data.insert("Template".into(), Value::map(template));
+    Value::map(data)
+}
+
+fn release_value(job: &Job) -> Value {
+    let release = &job.release;
+    let mut map = Map::new();
+    map.insert("Name".into(), Value::from(release.name.as_str()));
+    map.insert("Namespace".into(), Value::from(release.namespace.as_str()));
+    map.insert("IsUpgrade".into(), Value::Bool(release.is_upgrade));
+    map.insert("IsInstall".into(), Value::Bool(release.is_install));
+    map.insert(
+        "Revision".into(),
+        Value::Int(i64::try_from(release.revision).unwrap_or(i64::MAX)),
+    );
+    map.insert("Service".into(), Value::from(SERVICE));
+    Value::map(map)
+}
+
+fn capabilities_value(job: &Job) -> Result<Value> {
+    let caps = &job.capabilities;
+    let kube_version = KubeVersion {
+        version: caps.kube_git_version.clone(),
+        normalized: caps.kube_version.clone(),
+        major: caps.kube_major.clone(),
+        minor: caps.kube_minor.clone(),
+    };
+    Ok(Capabilities {
+        kube_version,
+        api_versions: caps.api_versions.clone(),
+        helm_version: BuildInfo::helm_4_1_4(),
+    }
+    .into_value())
+}
+
+/// The world as templates see it from the command line: the real clock and local time zone,
+/// and cryptographic randomness (Sprig's `randAlphaNum` and certificates). `lookup` finds
+/// nothing, as in `helm template`.
+struct HostEnv {
+    zone: jiff::tz::TimeZone,
+}
+
+impl HostEnv {
+    fn new() -> Self {
+        HostEnv {
+            zone: jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
+        }
+    }
+}
+
+impl Env for HostEnv {
+    fn now(&self) -> (i64, u32) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        (
+            i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+            now.subsec_nanos(),
+        )
+    }
+
+    fn local_offset(&self, unix_seconds: i64) -> (i32, String) {
+        match jiff::Timestamp::from_second(unix_seconds) {
+            Ok(timestamp) => {
+                let info = self.zone.to_offset_info(timestamp);
+                (info.offset().seconds(), info.abbreviation().to_owned())
+            }
+            Err(_) => (0, "UTC".to_owned()),
+        }
+    }
+
+    fn random(&self, buf: &mut [u8]) {
+        // The system's generator cannot fail on the platforms we build for; should it, the
+        // bytes still vary run to run.
+        if getrandom::fill(buf).is_err() {
+            for byte in buf.iter_mut() {
+                *byte = fastrand::u8(..);
+            }
+        }
+    }
 }

@@ -96,14 +96,11 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// The objects a release installs: every document but comments-only ones and `helm test`
-    /// hooks, checked to be Kubernetes objects, in Helm's order.
+    /// The objects of the documents, hooks (`helm test` ones too) included: every document
+    /// but comments-only ones, checked to be Kubernetes objects, in Helm's order.
     pub fn objects(&self) -> Result<Vec<Object>> {
         let mut objects = Vec::new();
         for document in &self.documents {
-            if document.is_test() {
-                continue;
-            }
             let object = document.object().map_err(|error| Error::Manifest {
                 error,
                 rendered: document.text.clone(),

@@ -34,11 +34,14 @@ impl Cluster {
         self.emu.get(api_version, kind, namespace, name)
     }
 
-    /// Makes every write over HTTP fail until [`Faults::clear`]: a command that still
-    /// succeeds wrote nothing. (The emulator's own controllers are not affected.)
+    /// Makes every write over HTTP fail until [`Faults::clear`], but to the release's lock
+    /// (a Lease): a command that still succeeds wrote nothing. (The emulator's own
+    /// controllers are not affected.)
     fn forbid_writes(&self) {
         for verb in ["create", "update", "patch", "delete"] {
-            self.emu.faults().fail_always(Some(verb), None, 500);
+            self.emu
+                .faults()
+                .fail_always(Some(verb), Some("!leases"), 500);
         }
     }
 
@@ -291,7 +294,7 @@ fn a_failure_mid_apply_is_clear_and_rerunning_converges() {
     web_apply(&cluster, &[]).status(1).run().stderr_has(&[
         "create apps/v1 Deployment shop/shop-web",
         "500",
-        "re-running apply converges",
+        "recorded as failed, and re-running converges",
     ]);
     // What was written before the failure is there, and recorded.
     assert!(cluster.get("v1", "Service", "shop", "shop-web").is_some());

@@ -205,6 +205,10 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
                 }
             }
         }
+        ("storage.k8s.io", "StorageClass") => {
+            default_field(obj, &[], "reclaimPolicy", json!("Delete"));
+            default_field(obj, &[], "volumeBindingMode", json!("Immediate"));
+        }
         ("", "PersistentVolumeClaim") => {
             default_field(obj, &["spec"], "volumeMode", json!("Filesystem"));
             default_field(obj, &["status"], "phase", json!("Pending"));
@@ -220,11 +224,44 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator
             if let Some(Value::Array(subjects)) = obj.pointer_mut("/subjects") {
                 for s in subjects {
                     match s.get("kind").and_then(Value::as_str) {
-                        Some("ServiceAccount") => default_field(s, &[], "apiGroup", json!("")),
+                        // Defaulted to "", which `omitempty` leaves out of every response.
+                        Some("ServiceAccount") => {
+                            if s.get("apiGroup").and_then(Value::as_str) == Some("")
+                                && let Some(m) = s.as_object_mut()
+                            {
+                                m.shift_remove("apiGroup");
+                            }
+                        }
                         Some("User" | "Group") => {
                             default_field(s, &[], "apiGroup", json!("rbac.authorization.k8s.io"))
                         }
                         _ => {}
+                    }
+                }
+            }
+        }
+        (
+            "admissionregistration.k8s.io",
+            kind @ ("ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"),
+        ) => {
+            let mutating = kind == "MutatingWebhookConfiguration";
+            if let Some(Value::Array(hooks)) = obj.pointer_mut("/webhooks") {
+                for h in hooks {
+                    default_field(h, &[], "failurePolicy", json!("Fail"));
+                    default_field(h, &[], "matchPolicy", json!("Equivalent"));
+                    default_field(h, &[], "namespaceSelector", json!({}));
+                    default_field(h, &[], "objectSelector", json!({}));
+                    default_field(h, &[], "timeoutSeconds", json!(10));
+                    if mutating {
+                        default_field(h, &[], "reinvocationPolicy", json!("Never"));
+                    }
+                    if h.pointer("/clientConfig/service").is_some() {
+                        default_field(h, &["clientConfig", "service"], "port", json!(443));
+                    }
+                    if let Some(Value::Array(rules)) = h.get_mut("rules") {
+                        for r in rules {
+                            default_field(r, &[], "scope", json!("*"));
+                        }
                     }
                 }
             }
@@ -489,6 +526,66 @@ mod tests {
         );
         assert_eq!(ps["containers"][0]["terminationMessagePolicy"], "File");
         assert_eq!(ps["containers"][0]["ports"][0]["protocol"], "TCP");
+    }
+
+    #[test]
+    fn binding_subjects_as_a_server_returns_them() {
+        let mut rb = json!({"subjects": [
+            {"kind": "ServiceAccount", "name": "a", "namespace": "n"},
+            {"kind": "ServiceAccount", "name": "b", "namespace": "n", "apiGroup": ""},
+            {"kind": "User", "name": "u"},
+            {"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}
+        ]});
+        apply(
+            "rbac.authorization.k8s.io",
+            "RoleBinding",
+            &mut rb,
+            &mut Fixed,
+        );
+        assert_eq!(
+            rb["subjects"],
+            json!([
+                {"kind": "ServiceAccount", "name": "a", "namespace": "n"},
+                {"kind": "ServiceAccount", "name": "b", "namespace": "n"},
+                {"kind": "User", "name": "u", "apiGroup": "rbac.authorization.k8s.io"},
+                {"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}
+            ])
+        );
+    }
+
+    #[test]
+    fn webhook_defaults() {
+        let mut m = json!({"webhooks": [{"name": "w.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "svc", "namespace": "ns", "path": "/mutate"}},
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]}]});
+        apply(
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+            &mut m,
+            &mut Fixed,
+        );
+        let w = &m["webhooks"][0];
+        assert_eq!(w["failurePolicy"], "Fail");
+        assert_eq!(w["matchPolicy"], "Equivalent");
+        assert_eq!(w["namespaceSelector"], json!({}));
+        assert_eq!(w["objectSelector"], json!({}));
+        assert_eq!(w["timeoutSeconds"], 10);
+        assert_eq!(w["reinvocationPolicy"], "Never");
+        assert_eq!(w["clientConfig"]["service"]["port"], 443);
+        assert_eq!(w["rules"][0]["scope"], "*");
+        let mut v = json!({"webhooks": [{"name": "v.example.com", "failurePolicy": "Ignore", "timeoutSeconds": 5,
+            "clientConfig": {"url": "https://example.com"}}]});
+        apply(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            &mut v,
+            &mut Fixed,
+        );
+        let w = &v["webhooks"][0];
+        assert_eq!(w["failurePolicy"], "Ignore");
+        assert_eq!(w["timeoutSeconds"], 5);
+        assert!(w.get("reinvocationPolicy").is_none());
+        assert!(w["clientConfig"].get("service").is_none());
     }
 
     #[test]

@@ -76,6 +76,9 @@ fn subresources(t: &ResourceType) -> Vec<(&'static str, Vec<&'static str>)> {
     if t.group.is_empty() && t.kind == "Namespace" {
         out.push(("finalize", vec!["update"]));
     }
+    if t.group.is_empty() && t.kind == "Pod" {
+        out.push(("binding", vec!["create"]));
+    }
     out
 }
 
@@ -97,6 +100,9 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
                 s["group"] = json!("autoscaling");
                 s["version"] = json!("v1");
                 s["kind"] = json!("Scale");
+            }
+            if sub == "binding" {
+                s["kind"] = json!("Binding");
             }
             resources.push(s);
         }
@@ -140,6 +146,8 @@ pub fn aggregated(reg: &Registry, core: bool) -> Value {
                     .map(|(s, verbs)| {
                         let kind = if s == "scale" {
                             json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+                        } else if s == "binding" {
+                            json!({"group": g, "version": v, "kind": "Binding"})
                         } else {
                             json!({"group": g, "version": v, "kind": t.kind})
                         };

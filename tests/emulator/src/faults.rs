@@ -21,7 +21,8 @@ pub struct Rule {
     /// Verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`,
     /// `deletecollection`), or any if `None`.
     pub verb: Option<String>,
-    /// Resource plural or kind, case-insensitive (`deployments`, `Deployment`), or any.
+    /// Resource plural or kind, case-insensitive (`deployments`, `Deployment`), or any;
+    /// `!leases` matches every resource but that one.
     pub resource: Option<String>,
     /// The fault.
     pub fault: Fault,
@@ -134,10 +135,15 @@ impl Faults {
                     Some("update-or-patch") => verb == "update" || verb == "patch",
                     Some(v) => v.eq_ignore_ascii_case(verb),
                 };
+                let names =
+                    |x: &str| x.eq_ignore_ascii_case(plural) || x.eq_ignore_ascii_case(kind);
                 let res_ok = r
                     .resource
                     .as_deref()
-                    .is_none_or(|x| x.eq_ignore_ascii_case(plural) || x.eq_ignore_ascii_case(kind));
+                    .is_none_or(|x| match x.strip_prefix('!') {
+                        Some(other) => !names(other),
+                        None => names(x),
+                    });
                 verb_ok && res_ok && r.remaining != Some(0)
             })?;
             let rule = &mut s.rules[pos];
@@ -176,11 +182,18 @@ mod tests {
             f.take("list", "deployments", "Deployment"),
             Some(Fault::Status(503))
         );
+        f.fail_next(Some("create"), Some("!leases"), 500, 2);
+        assert_eq!(f.take("create", "leases", "Lease"), None);
+        assert_eq!(
+            f.take("create", "secrets", "Secret"),
+            Some(Fault::Status(500))
+        );
+        f.clear();
         f.fail_always(None, None, 500);
         assert_eq!(f.take("get", "x", "X"), Some(Fault::Status(500)));
         assert_eq!(f.take("get", "x", "X"), Some(Fault::Status(500)));
         f.clear();
         assert_eq!(f.take("get", "x", "X"), None);
-        assert_eq!(f.injected(), 5);
+        assert_eq!(f.injected(), 6);
     }
 }

@@ -4,7 +4,9 @@
 //! in memory: discovery (legacy and aggregated), OpenAPI v3 from the vendored schema, CRUD,
 //! list and watch for every GA built-in kind and for CRDs, the four PATCH types including
 //! server-side apply, realistic server-side defaults, namespaces, finalizers, garbage
-//! collection, workload readiness, and fault injection. Real `kubectl` works against it.
+//! collection ([`store`]); the controllers that roll workloads out, run Jobs and Pods, bind
+//! claims and establish CRDs ([`controllers`]); and fault injection. Real `kubectl` and real
+//! `helm` work against it.
 //!
 //! ```no_run
 //! let emu = kchart_emulator::Emulator::start()?;
@@ -14,6 +16,7 @@
 //! ```
 
 pub mod client;
+pub mod controllers;
 pub mod defaults;
 pub mod discovery;
 pub mod faults;
@@ -36,6 +39,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use controllers::Controllers;
 pub use faults::{Fault, Faults, Rule};
 pub use status::ApiError;
 use store::{Store, WriteOptions};
@@ -107,8 +111,8 @@ impl Builder {
         self
     }
 
-    /// How long Deployments, StatefulSets, DaemonSets, ReplicaSets, Pods and Jobs take to
-    /// become ready or complete after each spec change (default 50 ms).
+    /// How long the controllers take to act on a change (default 50 ms): workloads to roll
+    /// out, Jobs and Pods to run, claims to bind, load balancers to get an address.
     pub fn ready_delay(mut self, delay: Duration) -> Self {
         self.ready_delay = delay;
         self
@@ -151,7 +155,7 @@ impl Builder {
             port: self.port,
             source,
         })?;
-        let mut store = Store::new(self.ready_delay);
+        let mut store = Store::new();
         if let Some(path) = &self.state
             && path.exists()
         {
@@ -168,8 +172,13 @@ impl Builder {
                 message,
             })?;
         }
+        // One pass before serving: every namespace has its default ServiceAccount from the
+        // first request on.
+        let mut controllers = Controllers::new(self.ready_delay);
+        controllers.tick(&mut store);
         let shared = Arc::new(server::Shared::new(
             store,
+            controllers,
             Faults::default(),
             addr.to_string(),
         ));
@@ -207,7 +216,7 @@ impl Builder {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 interval.tick().await;
-                ticker.lock().tick();
+                ticker.tick();
             }
         });
         if let Some(path) = self.state.clone() {
@@ -299,9 +308,9 @@ impl Emulator {
         &self.shared.faults
     }
 
-    /// Changes how long workloads take to become ready.
+    /// Changes how long the controllers take to act on a change (for work queued from now on).
     pub fn set_ready_delay(&self, delay: Duration) {
-        self.shared.lock().ready_delay = delay;
+        self.shared.controllers().set_ready_delay(delay);
     }
 
     /// An object by `apiVersion`, kind, namespace (ignored for cluster-scoped kinds) and name.

@@ -1,7 +1,8 @@
 //! Decoding of the Kubernetes protobuf request encoding (`application/vnd.kubernetes.protobuf`)
 //! for the kinds kubectl's typed generators send that way (`kubectl create namespace`,
 //! `configmap`, `secret`, `serviceaccount`, `service`, `deployment`, `job`, `cronjob`, `role`,
-//! `clusterrole`, `rolebinding`, `clusterrolebinding`), with the fields those generators set.
+//! `clusterrole`, `rolebinding`, `clusterrolebinding`), with the fields those generators set,
+//! and the `DeleteOptions` typed clients send (Helm's release storage deletes that way).
 //! A table of field numbers drives a generic decoder; other kinds answer 415.
 
 use base64::Engine;
@@ -372,6 +373,20 @@ const MESSAGES: &[(&str, &[FieldDef])] = &[
     ),
     ("SelfSubjectRulesReviewSpec", &[(1, "namespace", Str)]),
     ("SelfSubjectReview", &[META]),
+    (
+        "DeleteOptions",
+        &[
+            (1, "gracePeriodSeconds", IntPtr),
+            (2, "preconditions", Msg("Preconditions")),
+            (3, "orphanDependents", BoolPtr),
+            (4, "propagationPolicy", Str),
+            (5, "dryRun", RepStr),
+        ],
+    ),
+    (
+        "Preconditions",
+        &[(1, "uid", Str), (2, "resourceVersion", Str)],
+    ),
 ];
 
 /// Top-level kinds decoded, as `(apiVersion, kind)`; the message is named after the kind.
@@ -391,6 +406,9 @@ const KINDS: &[(&str, &str)] = &[
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
     ("authentication.k8s.io/v1", "SelfSubjectReview"),
+    // The typed clients (Helm's release storage among them) send delete options this way.
+    ("v1", "DeleteOptions"),
+    ("meta.k8s.io/v1", "DeleteOptions"),
 ];
 
 fn map_entry(b: &[u8]) -> (String, Option<&[u8]>) {
@@ -557,6 +575,26 @@ mod tests {
         assert_eq!(
             v,
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "labels": {"app": "web"}}, "data": {"k": "v"}})
+        );
+    }
+
+    #[test]
+    fn decodes_delete_options_as_typed_clients_send_them() {
+        // Helm's release storage deleting a release Secret: empty options.
+        let empty = b"k8s\x00\n\x13\n\x02v1\x12\rDeleteOptions\x12\x00\x1a\x00\"\x00";
+        assert_eq!(
+            decode(empty).expect("decodes"),
+            json!({"apiVersion": "v1", "kind": "DeleteOptions"})
+        );
+        let pre = [ld(1, b"u-1"), ld(2, b"42")].concat();
+        let raw = [ld(2, &pre), ld(4, b"Foreground"), ld(5, b"All")].concat();
+        let tm = [ld(1, b"v1"), ld(2, b"DeleteOptions")].concat();
+        let body = [MAGIC.to_vec(), ld(1, &tm), ld(2, &raw)].concat();
+        assert_eq!(
+            decode(&body).expect("decodes"),
+            json!({"apiVersion": "v1", "kind": "DeleteOptions",
+                "preconditions": {"uid": "u-1", "resourceVersion": "42"},
+                "propagationPolicy": "Foreground", "dryRun": ["All"]})
         );
     }
 

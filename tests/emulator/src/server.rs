@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use crate::controllers::Controllers;
 use crate::discovery;
 use crate::faults::{Fault, Faults};
 use crate::registry::ResourceType;
@@ -38,6 +39,8 @@ use crate::util::parse_query;
 pub struct Shared {
     /// The cluster.
     pub store: Mutex<Store>,
+    /// The controllers that make stored objects come alive (lock before the store).
+    pub controllers: Mutex<Controllers>,
     /// Fault controls.
     pub faults: Faults,
     /// `127.0.0.1:PORT`.
@@ -48,10 +51,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Wraps a store.
-    pub fn new(store: Store, faults: Faults, addr: String) -> Self {
+    /// Wraps a store and its controllers.
+    pub fn new(store: Store, controllers: Controllers, faults: Faults, addr: String) -> Self {
         Self {
             store: Mutex::new(store),
+            controllers: Mutex::new(controllers),
             faults,
             addr,
             requests: AtomicU64::new(0),
@@ -62,6 +66,18 @@ impl Shared {
     /// Locks the store (a panic in another request does not make the store unusable).
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Locks the controllers.
+    pub fn controllers(&self) -> MutexGuard<'_, Controllers> {
+        self.controllers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs the controllers once.
+    pub fn tick(&self) {
+        let mut controllers = self.controllers();
+        let mut store = self.lock();
+        controllers.tick(&mut store);
     }
 }
 
@@ -544,6 +560,9 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
     if t.sub.as_deref() == Some("scale") {
         return scale(shared, r, t, verb);
     }
+    if t.sub.as_deref() == Some("binding") {
+        return binding(shared, r, t, verb);
+    }
     match verb {
         "get" => {
             let name = t.name.as_deref().unwrap_or_default();
@@ -619,22 +638,25 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
         }
         "delete" => {
             let name = t.name.as_deref().unwrap_or_default();
-            let opts = delete_options(r)?;
+            let (opts, warnings) = delete_options(r, rt)?;
             let (obj, gone) = shared.lock().delete(rt, &ns, name, &opts)?;
             if !gone || rt.crd.is_some() || opts.dry_run {
-                return Ok(json_response(200, &Store::present(rt, version, obj)));
+                return Ok(with_warnings(
+                    json_response(200, &Store::present(rt, version, obj)),
+                    &warnings,
+                ));
             }
             let uid = obj
                 .pointer("/metadata/uid")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            Ok(json_response(
-                200,
-                &success_status(&rt.group, &rt.plural, name, uid),
+            Ok(with_warnings(
+                json_response(200, &success_status(&rt.group, &rt.plural, name, uid)),
+                &warnings,
             ))
         }
         "deletecollection" => {
-            let opts = delete_options(r)?;
+            let (opts, warnings) = delete_options(r, rt)?;
             let (labels, fields) = selectors(r)?;
             let mut store = shared.lock();
             let items = store.list(rt, version, t.namespace.as_deref(), &labels, &fields);
@@ -655,15 +677,25 @@ fn dispatch(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Respo
                 }
             }
             let rv = store.resource_version();
-            Ok(json_response(200, &list_body(rt, version, deleted, rv)))
+            Ok(with_warnings(
+                json_response(200, &list_body(rt, version, deleted, rv)),
+                &warnings,
+            ))
         }
         _ => Err(ApiError::method_not_allowed()),
     }
 }
 
-fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
+/// The delete options of a request, and the warnings they earn. Without a propagation policy,
+/// `batch/v1` Jobs and `v1` ReplicationControllers orphan their Pods, as they did before
+/// server-side garbage collection (Jobs warn about it); everything else deletes in the
+/// background.
+fn delete_options(r: &Req, rt: &ResourceType) -> ApiResult<(DeleteOptions, Vec<String>)> {
     let body: Value = if r.body.is_empty() {
         json!({})
+    } else if r.content_type.contains("protobuf") {
+        crate::proto::decode(&r.body)
+            .map_err(|m| ApiError::bad_request(format!("invalid delete options: {m}")))?
     } else {
         serde_json::from_slice(&r.body)
             .map_err(|e| ApiError::bad_request(format!("invalid delete options: {e}")))?
@@ -673,7 +705,21 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .and_then(Value::as_str)
             .map(String::from)
     });
+    let legacy = matches!(
+        (rt.group.as_str(), rt.kind.as_str()),
+        ("batch", "Job") | ("", "ReplicationController")
+    );
+    let mut warnings = Vec::new();
     let propagation = match policy.as_deref() {
+        None | Some("") if legacy && body.get("orphanDependents").is_none() => {
+            if rt.kind == "Job" {
+                warnings.push(
+                    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"
+                        .to_string(),
+                );
+            }
+            Propagation::Orphan
+        }
         None | Some("") | Some("Background") => Propagation::Background,
         Some("Foreground") => Propagation::Foreground,
         Some("Orphan") => Propagation::Orphan,
@@ -697,7 +743,7 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
-    Ok(DeleteOptions {
+    let opts = DeleteOptions {
         dry_run,
         propagation,
         uid: body
@@ -708,7 +754,8 @@ fn delete_options(r: &Req) -> ApiResult<DeleteOptions> {
             .pointer("/preconditions/resourceVersion")
             .and_then(Value::as_str)
             .map(String::from),
-    })
+    };
+    Ok((opts, warnings))
 }
 
 fn scale_of(rt: &ResourceType, obj: &Value) -> Value {
@@ -832,6 +879,40 @@ fn scale(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response
     let opts = r.write_options()?;
     let w = store.update(rt, &t.version, &ns, name, updated, &opts, Part::Main)?;
     Ok(json_response(200, &scale_of(rt, &w.object)))
+}
+
+/// `POST pods/NAME/binding`: what a scheduler sends to put a Pod on a node.
+fn binding(shared: &Shared, r: &Req, t: &Target, verb: &str) -> ApiResult<Response<Body>> {
+    if !t.rt.group.is_empty() || t.rt.kind != "Pod" {
+        return Err(ApiError::path_not_found());
+    }
+    if verb != "create" {
+        return Err(ApiError::method_not_allowed());
+    }
+    let name = t.name.as_deref().unwrap_or_default();
+    let ns = t.namespace.clone().unwrap_or_default();
+    let body = r.body_json()?;
+    let node = body
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "",
+                "Binding",
+                name,
+                vec![crate::status::cause(
+                    "FieldValueRequired",
+                    "target.name",
+                    "Required value",
+                )],
+            )
+        })?;
+    shared.lock().bind_pod(&ns, name, node)?;
+    Ok(json_response(
+        201,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    ))
 }
 
 /// The event type a watch with selectors reports for a change, if any: a modification that

@@ -5,6 +5,27 @@
 use kchart_schema::{ListType, MapType, Node};
 use serde_json::Value;
 
+/// Definitions with a string field named `description` that the vendored schema does not
+/// list: its generator drops every `description` key to shed the documentation texts, and
+/// these fields went with them. Without this, a CRD with descriptions in its schema (most
+/// of them) would be rejected by strict validation and stripped by the others.
+const DESCRIPTION_FIELD: &[&str] = &[
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation",
+    "io.k8s.api.scheduling.v1.PriorityClass",
+];
+
+fn lost_description(n: &Node<'_>, name: &str) -> bool {
+    // Compared by identity: a kind's own node is its definition, not a `$ref` to it.
+    name == "description"
+        && DESCRIPTION_FIELD.iter().any(|d| {
+            kchart_schema::schema()
+                .definition(d)
+                .is_some_and(|def| std::ptr::eq(def.resolved(), n.resolved()))
+        })
+}
+
 /// The schema at one point of an object, or `Unknown` where there is none.
 #[derive(Clone, Copy, Debug)]
 pub enum Shape<'a> {
@@ -81,7 +102,7 @@ impl<'a> Shape<'a> {
     /// Whether the field exists in the schema of this struct.
     pub fn has_property(&self, name: &str) -> bool {
         match self {
-            Shape::Builtin(n) => n.property(name).is_some(),
+            Shape::Builtin(n) => n.property(name).is_some() || lost_description(n, name),
             Shape::Crd(v) => v.get("properties").and_then(|p| p.get(name)).is_some(),
             Shape::Unknown => true,
         }

@@ -2,10 +2,12 @@
 //! the columns a real apiserver prints for common kinds, the CRD's
 //! `additionalPrinterColumns`, and `NAME`/`AGE` otherwise.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::registry::ResourceType;
-use crate::util::age;
+use crate::util::{age, human_duration, now_secs, parse_rfc3339};
 
 fn col(name: &str, ty: &str, priority: u8) -> Value {
     let format = if name == "Name" { "name" } else { "" };
@@ -26,6 +28,130 @@ fn i(v: &Value, ptr: &str) -> i64 {
 
 fn none_if_empty(s: String) -> String {
     if s.is_empty() { "<none>".into() } else { s }
+}
+
+/// kubectl's short names of access modes (`RWO,ROX`).
+fn access_modes(v: Option<&Value>) -> String {
+    v.and_then(Value::as_array)
+        .map(|modes| {
+            modes
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|m| match m {
+                    "ReadWriteOnce" => "RWO",
+                    "ReadOnlyMany" => "ROX",
+                    "ReadWriteMany" => "RWX",
+                    "ReadWriteOncePod" => "RWOP",
+                    other => other,
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+fn has_condition(o: &Value, ty: &str) -> bool {
+    o.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|c| c.iter().any(|c| c["type"] == ty && c["status"] == "True"))
+}
+
+/// A Job's STATUS, in the order kubectl's printer checks conditions.
+fn job_status(o: &Value) -> &'static str {
+    if has_condition(o, "Complete") {
+        "Complete"
+    } else if has_condition(o, "Failed") {
+        "Failed"
+    } else if o.pointer("/metadata/deletionTimestamp").is_some() {
+        "Terminating"
+    } else if has_condition(o, "Suspended") {
+        "Suspended"
+    } else if has_condition(o, "FailureTarget") {
+        "FailureTarget"
+    } else if has_condition(o, "SuccessCriteriaMet") {
+        "SuccessCriteriaMet"
+    } else {
+        "Running"
+    }
+}
+
+/// A Job's DURATION: start to completion, or start to now while it runs.
+fn job_duration(o: &Value) -> String {
+    let time = |p: &str| o.pointer(p).and_then(Value::as_str).and_then(parse_rfc3339);
+    match (time("/status/startTime"), time("/status/completionTime")) {
+        (Some(start), Some(end)) => {
+            human_duration(Duration::from_secs((end - start).max(0) as u64))
+        }
+        (Some(start), None) => {
+            human_duration(Duration::from_secs((now_secs() - start).max(0) as u64))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A Pod's STATUS as kubectl prints it: the phase, overridden by the reason a container is
+/// waiting or terminated with (`CrashLoopBackOff`, `Completed`, `Error`), `Terminating`.
+fn pod_status(o: &Value) -> String {
+    let mut reason = match o.pointer("/status/reason").and_then(Value::as_str) {
+        Some(r) if !r.is_empty() => r.to_string(),
+        _ => s(o, "/status/phase"),
+    };
+    if reason.is_empty() {
+        reason = "Pending".into();
+    }
+    let mut running = false;
+    if let Some(cs) = o
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+    {
+        for c in cs.iter().rev() {
+            if let Some(w) = c.pointer("/state/waiting/reason").and_then(Value::as_str)
+                && !w.is_empty()
+            {
+                reason = w.to_string();
+            } else if let Some(t) = c.pointer("/state/terminated") {
+                reason = match t.get("reason").and_then(Value::as_str) {
+                    Some(r) if !r.is_empty() => r.to_string(),
+                    _ => format!("ExitCode:{}", i(t, "/exitCode")),
+                };
+            } else if c.pointer("/state/running").is_some() && c["ready"] == true {
+                running = true;
+            }
+        }
+    }
+    if reason == "Completed" && running {
+        reason = if has_condition(o, "Ready") {
+            "Running"
+        } else {
+            "NotReady"
+        }
+        .into();
+    }
+    if o.pointer("/metadata/deletionTimestamp").is_some() {
+        reason = "Terminating".into();
+    }
+    reason
+}
+
+/// A Pod's RESTARTS: the total, with how long ago the last one was (`1 (5s ago)`).
+fn pod_restarts(o: &Value) -> String {
+    let cs = o
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let total: i64 = cs.iter().map(|c| i(c, "/restartCount")).sum();
+    let last = cs
+        .iter()
+        .filter_map(|c| {
+            c.pointer("/lastState/terminated/finishedAt")
+                .and_then(Value::as_str)
+        })
+        .max();
+    match last {
+        Some(t) if total > 0 => format!("{total} ({} ago)", age(Some(t))),
+        _ => total.to_string(),
+    }
 }
 
 fn count(v: &Value, ptr: &str) -> usize {
@@ -126,13 +252,14 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
             ],
         ),
         ("batch", "Job") => {
-            let done = o
-                .pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .is_some_and(|c| {
-                    c.iter()
-                        .any(|c| c["type"] == "Complete" && c["status"] == "True")
-                });
+            let completions = match o.pointer("/spec/completions").and_then(Value::as_i64) {
+                Some(n) => format!("{}/{n}", i(o, "/status/succeeded")),
+                None => format!(
+                    "{}/1 of {}",
+                    i(o, "/status/succeeded"),
+                    i(o, "/spec/parallelism").max(1)
+                ),
+            };
             (
                 vec![
                     col("Name", "string", 0),
@@ -143,13 +270,9 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
                 ],
                 vec![
                     json!(name),
-                    json!(if done { "Complete" } else { "Running" }),
-                    json!(format!(
-                        "{}/{}",
-                        i(o, "/status/succeeded"),
-                        i(o, "/spec/completions")
-                    )),
-                    json!(if done { "0s" } else { "" }),
+                    json!(job_status(o)),
+                    json!(completions),
+                    json!(job_duration(o)),
                     json!(a),
                 ],
             )
@@ -161,7 +284,6 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
                 .and_then(Value::as_array)
                 .map(|c| c.iter().filter(|x| x["ready"] == true).count())
                 .unwrap_or(0);
-            let phase = s(o, "/status/phase");
             (
                 vec![
                     col("Name", "string", 0),
@@ -173,12 +295,139 @@ fn columns_and_cells(rt: &ResourceType, version: &str, o: &Value) -> (Vec<Value>
                 vec![
                     json!(name),
                     json!(format!("{ready}/{total}")),
-                    json!(if phase.is_empty() {
-                        "Pending".to_string()
+                    json!(pod_status(o)),
+                    json!(pod_restarts(o)),
+                    json!(a),
+                ],
+            )
+        }
+        ("", "PersistentVolumeClaim") => (
+            vec![
+                col("Name", "string", 0),
+                col("Status", "string", 0),
+                col("Volume", "string", 0),
+                col("Capacity", "string", 0),
+                col("Access Modes", "string", 0),
+                col("StorageClass", "string", 0),
+                col("VolumeAttributesClass", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                json!(name),
+                json!(s(o, "/status/phase")),
+                json!(s(o, "/spec/volumeName")),
+                json!(s(o, "/status/capacity/storage")),
+                json!(access_modes(o.pointer("/status/accessModes"))),
+                json!(s(o, "/spec/storageClassName")),
+                json!("<unset>"),
+                json!(a),
+            ],
+        ),
+        ("", "PersistentVolume") => {
+            let claim = match o.pointer("/spec/claimRef") {
+                Some(c) => format!("{}/{}", s(c, "/namespace"), s(c, "/name")),
+                None => String::new(),
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Capacity", "string", 0),
+                    col("Access Modes", "string", 0),
+                    col("Reclaim Policy", "string", 0),
+                    col("Status", "string", 0),
+                    col("Claim", "string", 0),
+                    col("StorageClass", "string", 0),
+                    col("VolumeAttributesClass", "string", 0),
+                    col("Reason", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    json!(name),
+                    json!(s(o, "/spec/capacity/storage")),
+                    json!(access_modes(o.pointer("/spec/accessModes"))),
+                    json!(s(o, "/spec/persistentVolumeReclaimPolicy")),
+                    json!(s(o, "/status/phase")),
+                    json!(claim),
+                    json!(s(o, "/spec/storageClassName")),
+                    json!("<unset>"),
+                    json!(s(o, "/status/reason")),
+                    json!(a),
+                ],
+            )
+        }
+        ("storage.k8s.io", "StorageClass") => {
+            let default = o
+                .pointer("/metadata/annotations")
+                .and_then(|m| m.get("storageclass.kubernetes.io/is-default-class"))
+                .and_then(Value::as_str)
+                == Some("true");
+            let shown = if default {
+                format!("{name} (default)")
+            } else {
+                name.clone()
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Provisioner", "string", 0),
+                    col("ReclaimPolicy", "string", 0),
+                    col("VolumeBindingMode", "string", 0),
+                    col("AllowVolumeExpansion", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    json!(shown),
+                    json!(s(o, "/provisioner")),
+                    json!(s(o, "/reclaimPolicy")),
+                    json!(s(o, "/volumeBindingMode")),
+                    json!(
+                        o.get("allowVolumeExpansion")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false)
+                            .to_string()
+                    ),
+                    json!(a),
+                ],
+            )
+        }
+        ("coordination.k8s.io", "Lease") => (
+            vec![
+                col("Name", "string", 0),
+                col("Holder", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![json!(name), json!(s(o, "/spec/holderIdentity")), json!(a)],
+        ),
+        ("apps", "ControllerRevision") => {
+            let controller = o
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .and_then(|refs| refs.iter().find(|r| r["controller"] == true))
+                .map(|r| {
+                    let group = s(r, "/apiVersion")
+                        .rsplit_once('/')
+                        .map(|(g, _)| g.to_string())
+                        .unwrap_or_default();
+                    let kind = s(r, "/kind").to_ascii_lowercase();
+                    let kind = if group.is_empty() {
+                        kind
                     } else {
-                        phase
-                    }),
-                    json!("0"),
+                        format!("{kind}.{group}")
+                    };
+                    format!("{kind}/{}", s(r, "/name"))
+                })
+                .unwrap_or_else(|| "<none>".into());
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Controller", "string", 0),
+                    col("Revision", "integer", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    json!(name),
+                    json!(controller),
+                    json!(i(o, "/revision")),
                     json!(a),
                 ],
             )
@@ -504,6 +753,63 @@ pub fn table(rt: &ResourceType, version: &str, items: &[Value], rv: u64) -> Valu
 mod tests {
     use super::*;
     use crate::registry::Registry;
+
+    #[test]
+    fn pod_and_job_statuses_as_kubectl_prints_them() {
+        let cs = |state: Value, ready: bool| json!({"status": {"phase": "Running", "containerStatuses": [{"ready": ready, "state": state, "restartCount": 0}]}});
+        let cases = [
+            (json!({}), "Pending"),
+            (cs(json!({"running": {}}), true), "Running"),
+            (cs(json!({"running": {}}), false), "Running"),
+            (
+                cs(json!({"waiting": {"reason": "CrashLoopBackOff"}}), false),
+                "CrashLoopBackOff",
+            ),
+            (
+                json!({"status": {"phase": "Succeeded", "containerStatuses": [{"state": {"terminated": {"reason": "Completed", "exitCode": 0}}}]}}),
+                "Completed",
+            ),
+            (
+                json!({"status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"reason": "Error", "exitCode": 1}}}]}}),
+                "Error",
+            ),
+            (
+                json!({"status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"exitCode": 137}}}]}}),
+                "ExitCode:137",
+            ),
+            (
+                json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}, "status": {"phase": "Running"}}),
+                "Terminating",
+            ),
+        ];
+        for (pod, want) in cases {
+            assert_eq!(pod_status(&pod), want, "{pod}");
+        }
+        let cond = |ty: &str| json!({"status": {"conditions": [{"type": ty, "status": "True"}]}});
+        for (job, want) in [
+            (json!({}), "Running"),
+            (cond("Complete"), "Complete"),
+            (cond("Failed"), "Failed"),
+            (cond("Suspended"), "Suspended"),
+            (cond("FailureTarget"), "FailureTarget"),
+            (cond("SuccessCriteriaMet"), "SuccessCriteriaMet"),
+        ] {
+            assert_eq!(job_status(&job), want, "{job}");
+        }
+        let done = json!({"status": {"startTime": "2026-01-01T00:00:00Z", "completionTime": "2026-01-01T00:00:07Z"}});
+        assert_eq!(job_duration(&done), "7s");
+        assert_eq!(
+            access_modes(Some(&json!(["ReadWriteOnce", "ReadOnlyMany"]))),
+            "RWO,ROX"
+        );
+        let restarted = json!({"status": {"containerStatuses": [{"restartCount": 2, "lastState": {"terminated": {"finishedAt": crate::util::now_rfc3339()}}}]}});
+        assert!(
+            pod_restarts(&restarted).starts_with("2 ("),
+            "{}",
+            pod_restarts(&restarted)
+        );
+        assert_eq!(pod_restarts(&json!({})), "0");
+    }
 
     #[test]
     fn deployment_columns() {

@@ -149,6 +149,33 @@ fn prune_walk(v: &mut Value, shape: Shape<'_>) {
     }
 }
 
+/// The apiserver's cap on the total size of an object's annotations (keys and values, in
+/// bytes): `TotalAnnotationSizeLimitB`.
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// Validation of the metadata every object shares (built-in or custom), as `ValidateObjectMeta`
+/// does it before any kind-specific rule.
+pub fn metadata(obj: &Value) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    let size: usize = obj
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| k.len() + v.as_str().map(str::len).unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0);
+    if size > MAX_ANNOTATIONS_BYTES {
+        causes.push(cause(
+            "FieldValueTooLong",
+            "metadata.annotations",
+            format!("Too long: may not be more than {MAX_ANNOTATIONS_BYTES} bytes"),
+        ));
+    }
+    causes
+}
+
 /// Kind-specific validation of a defaulted object.
 pub fn object(group: &str, kind: &str, obj: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
@@ -362,6 +389,76 @@ mod tests {
         let crd = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}, "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}});
         let w = json!({"apiVersion": "e/v1", "kind": "W", "metadata": {"name": "w"}, "spec": {"size": 1, "color": "red"}, "status": {"free": 1}});
         assert_eq!(unknown_fields(&w, Shape::Crd(&crd)), vec!["spec.color"]);
+    }
+
+    #[test]
+    fn description_fields_the_vendored_schema_lost_are_known() {
+        let shape = |g: &str, k: &str| {
+            schema()
+                .kind(&Gvk::new(g, "v1", k))
+                .map(Shape::Builtin)
+                .unwrap_or(Shape::Unknown)
+        };
+        let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "ws.e"},
+            "spec": {"group": "e", "scope": "Namespaced", "names": {"kind": "W", "plural": "ws"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "additionalPrinterColumns": [{"name": "Size", "type": "integer", "jsonPath": ".spec.size", "description": "how big"}],
+                    "schema": {"openAPIV3Schema": {"type": "object", "description": "a W",
+                        "externalDocs": {"description": "more", "url": "https://e"},
+                        "properties": {"spec": {"type": "object", "description": "spec",
+                            "properties": {"size": {"type": "integer", "description": "the size", "descriptio": "typo"}}}}}}}]}});
+        assert_eq!(
+            unknown_fields(
+                &crd,
+                shape("apiextensions.k8s.io", "CustomResourceDefinition")
+            ),
+            vec![
+                "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.descriptio"
+            ]
+        );
+        let pc = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "p"}, "value": 1, "description": "high"});
+        assert!(unknown_fields(&pc, shape("scheduling.k8s.io", "PriorityClass")).is_empty());
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "description": "not a field"});
+        assert_eq!(
+            unknown_fields(&cm, shape("", "ConfigMap")),
+            vec!["description"]
+        );
+    }
+
+    #[test]
+    fn annotations_are_capped_at_256_kib_in_total() {
+        let with = |sizes: &[usize]| {
+            let mut a = serde_json::Map::new();
+            for (i, n) in sizes.iter().enumerate() {
+                a.insert(format!("k{i}"), json!("x".repeat(*n)));
+            }
+            json!({"metadata": {"name": "x", "annotations": a}})
+        };
+        // Keys count: two keys of 2 bytes.
+        let limit = MAX_ANNOTATIONS_BYTES;
+        let cases = [
+            (vec![], 0),
+            (vec![1000], 0),
+            (vec![limit - 2], 0),
+            (vec![limit - 1], 1),
+            (vec![limit / 2, limit / 2], 1),
+            (vec![limit / 2 - 2, limit / 2 - 2], 0),
+            (vec![400 * 1024], 1),
+        ];
+        for (sizes, want) in cases {
+            let causes = metadata(&with(&sizes));
+            assert_eq!(causes.len(), want, "{sizes:?}");
+            if want == 1 {
+                assert_eq!(causes[0].field, "metadata.annotations");
+                assert_eq!(
+                    causes[0].message,
+                    "Too long: may not be more than 262144 bytes"
+                );
+            }
+        }
+        // Multi-byte characters count in bytes.
+        let wide = json!({"metadata": {"annotations": {"k": "é".repeat(limit / 2)}}});
+        assert_eq!(metadata(&wide).len(), 1);
     }
 
     #[test]

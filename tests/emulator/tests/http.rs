@@ -471,3 +471,215 @@ fn library_writes_behind_a_tools_back() {
         "the emulator refused the object: configmaps \"x\" not found"
     );
 }
+
+#[test]
+fn leases_lock_with_create_conflicts_and_resource_versions() {
+    let emu = Emulator::start().expect("start");
+    let mut c = client(&emu);
+    let path = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
+    let lease = |holder: &str, rv: Option<&str>| {
+        let mut l = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "release-web"},
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
+                "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z",
+                "leaseTransitions": 0}});
+        if let Some(rv) = rv {
+            l["metadata"]["resourceVersion"] = json!(rv);
+        }
+        serde_json::to_vec(&l).unwrap_or_default()
+    };
+    // Two writers race to take the lock: the second create loses.
+    let r = c
+        .request("POST", path, Some("application/json"), &lease("a", None))
+        .expect("post");
+    assert_eq!(r.status, 201);
+    let taken = r.json();
+    // MicroTime keeps its microseconds.
+    assert_eq!(taken["spec"]["renewTime"], "2026-01-01T00:00:00.000000Z");
+    let r = c
+        .request("POST", path, Some("application/json"), &lease("b", None))
+        .expect("post");
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "AlreadyExists");
+    // The holder renews with the resourceVersion it read; a stale one conflicts.
+    let rv = taken["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    let item = format!("{path}/release-web");
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("a", Some(&rv)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 200);
+    let renewed = r.json();
+    let rv2 = renewed["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    // Unchanged content writes nothing, so take the lock over to see a new version.
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("b", Some(&rv2)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 200);
+    let rv3 = r.json()["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    assert_ne!(rv3, rv2);
+    let r = c
+        .request(
+            "PUT",
+            &item,
+            Some("application/json"),
+            &lease("a", Some(&rv2)),
+        )
+        .expect("put");
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "Conflict");
+    assert_eq!(
+        c.get(&item).expect("get").json()["spec"]["holderIdentity"],
+        "b"
+    );
+    // Releasing the lock with a stale precondition fails; with the current one it succeeds.
+    let stale =
+        serde_json::to_vec(&json!({"preconditions": {"resourceVersion": rv2}})).unwrap_or_default();
+    let r = c
+        .request("DELETE", &item, Some("application/json"), &stale)
+        .expect("delete");
+    assert_eq!(r.status, 409);
+    let current =
+        serde_json::to_vec(&json!({"preconditions": {"resourceVersion": rv3}})).unwrap_or_default();
+    let r = c
+        .request("DELETE", &item, Some("application/json"), &current)
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert_eq!(c.get(&item).expect("get").status, 404);
+}
+
+#[test]
+fn deleting_a_job_orphans_its_pods_unless_told_otherwise() {
+    let emu = Emulator::builder()
+        .ready_delay(Duration::from_millis(10))
+        .start()
+        .expect("start");
+    let mut c = client(&emu);
+    let jobs = "/apis/batch/v1/namespaces/default/jobs";
+    let job = |name: &str| {
+        serde_json::to_vec(&json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}))
+        .unwrap_or_default()
+    };
+    let pods_of = |emu: &Emulator, job: &str| -> Vec<Value> {
+        emu.list("v1", "Pod", Some("default"))
+            .into_iter()
+            .filter(|p| p["metadata"]["labels"]["job-name"] == job)
+            .collect()
+    };
+    for name in ["kept", "gone"] {
+        let r = c
+            .request("POST", jobs, Some("application/json"), &job(name))
+            .expect("post");
+        assert_eq!(r.status, 201);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (pods_of(&emu, "kept").is_empty() || pods_of(&emu, "gone").is_empty())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // No propagation policy: batch/v1 orphans the Pods, and says so.
+    let r = c
+        .request("DELETE", &format!("{jobs}/kept"), None, b"")
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("warning"),
+        Some(
+            "299 - \"child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning\""
+        )
+    );
+    let kept = pods_of(&emu, "kept");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["metadata"]["ownerReferences"], json!([]));
+    // Background, as kubectl and Helm ask for: the Pods go with the Job.
+    let r = c
+        .request(
+            "DELETE",
+            &format!("{jobs}/gone?propagationPolicy=Background"),
+            None,
+            b"",
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    assert!(r.header("warning").is_none());
+    assert!(pods_of(&emu, "gone").is_empty());
+}
+
+#[test]
+fn pods_are_bound_through_the_binding_subresource() {
+    // A very long delay: the emulator's own scheduler stays out of the way.
+    let emu = Emulator::builder()
+        .ready_delay(Duration::from_secs(3600))
+        .start()
+        .expect("start");
+    let mut c = client(&emu);
+    let pod = serde_json::to_vec(
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .unwrap_or_default();
+    let pods = "/api/v1/namespaces/default/pods";
+    assert_eq!(
+        c.request("POST", pods, Some("application/json"), &pod)
+            .expect("post")
+            .status,
+        201
+    );
+    let binding = |node: &str| {
+        serde_json::to_vec(
+            &json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node}}),
+        )
+        .unwrap_or_default()
+    };
+    let url = format!("{pods}/p/binding");
+    let r = c
+        .request("POST", &url, Some("application/json"), &binding("node-a"))
+        .expect("bind");
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["status"], "Success");
+    let bound = c.get(&format!("{pods}/p")).expect("get").json();
+    assert_eq!(bound["spec"]["nodeName"], "node-a");
+    assert_eq!(
+        bound["metadata"]["generation"], 1,
+        "binding is no spec change"
+    );
+    let r = c
+        .request("POST", &url, Some("application/json"), &binding("node-b"))
+        .expect("bind");
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.json()["message"],
+        "pod p is already assigned to node \"node-a\""
+    );
+    let discovery = c.get("/api/v1").expect("discovery").json();
+    let sub = discovery["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "pods/binding")
+        .cloned()
+        .expect("pods/binding listed");
+    assert_eq!(sub["kind"], "Binding");
+    assert_eq!(sub["verbs"], json!(["create"]));
+}

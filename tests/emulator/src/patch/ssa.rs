@@ -440,8 +440,27 @@ pub fn entries(obj: &Value) -> Vec<Entry> {
 
 /// Writes `metadata.managedFields` (dropping empty entries).
 pub fn set_entries(obj: &mut Value, list: &[Entry]) {
-    let rendered: Vec<Value> = list
-        .iter()
+    // The apiserver keeps entries sorted (operation, time, manager, apiVersion, subresource),
+    // so their order says nothing about the order of the writes.
+    let mut sorted: Vec<&Entry> = list.iter().collect();
+    sorted.sort_by(|p, q| {
+        (
+            &p.operation,
+            &p.time,
+            &p.manager,
+            &p.api_version,
+            &p.subresource,
+        )
+            .cmp(&(
+                &q.operation,
+                &q.time,
+                &q.manager,
+                &q.api_version,
+                &q.subresource,
+            ))
+    });
+    let rendered: Vec<Value> = sorted
+        .into_iter()
         .filter(|e| !e.fields.is_empty())
         .map(|e| {
             let mut v = json!({
