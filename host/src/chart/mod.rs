@@ -8,10 +8,12 @@
 pub mod coalesce;
 pub mod constraint;
 pub mod dependencies;
+pub mod fetch;
 pub mod glob;
 pub mod ignore;
 pub mod load;
 pub mod metadata;
+pub mod package;
 pub mod scaffold;
 pub mod strvals;
 pub mod values;

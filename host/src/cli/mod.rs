@@ -5,10 +5,12 @@ mod apply;
 pub mod complete;
 mod completion;
 mod create;
+mod dependency;
 mod get;
 mod history;
 mod lint;
 mod list;
+mod package;
 pub mod plugin;
 mod post_render;
 pub mod release;
@@ -130,6 +132,12 @@ pub enum Command {
     Values(ValuesArgs),
     /// Write a new chart: the chart `helm create` writes, or its Handlebars twin
     Create(create::CreateArgs),
+    /// Package a chart folder into NAME-VERSION.tgz, as `helm package` does
+    #[command(disable_version_flag = true)]
+    Package(package::PackageArgs),
+    /// Manage a chart's dependencies from local (file://) repositories
+    #[command(visible_alias = "dep")]
+    Dependency(dependency::DependencyArgs),
     /// Helm post-renderer: read manifests on stdin, run plugins and linters, write stdout
     PostRender(PostRenderArgs),
     /// List and inspect WebAssembly plugins
@@ -161,6 +169,8 @@ impl Cli {
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
             Command::Create(args) => create::run(args, out),
+            Command::Package(args) => package::run(args, out),
+            Command::Dependency(args) => dependency::run(args, out),
             Command::PostRender(args) => {
                 post_render::run(&self.global, args, &mut std::io::stdin().lock(), out)
             }

@@ -8,5 +8,6 @@ mod errors;
 mod helm_values;
 mod kubectl;
 mod lint;
+mod package;
 mod plugins;
 mod template;
