@@ -90,14 +90,18 @@ fn main() {
     // smaller ones, through discovery as every command does it.
     let mut search = SearchPath::default();
     search.push(plugins.clone(), Origin::Flag);
+    // The key that authenticates cache entries lives outside the cache, as in real use.
+    let key = tmp.path().join("key").join("cache.key");
     let cold = median(5, || {
         let cache = tempfile::tempdir().expect("tempdir");
-        Registry::discover(&search, Some(Cache::new(cache.path()))).expect("discover");
+        let r = Registry::discover(&search, Some(Cache::new(cache.path().join("c"), &key)))
+            .expect("discover");
+        assert!(r.warnings().is_empty(), "{:?}", r.warnings());
     });
     let cache_dir = tmp.path().join("cache");
-    Registry::discover(&search, Some(Cache::new(&cache_dir))).expect("discover");
+    Registry::discover(&search, Some(Cache::new(&cache_dir, &key))).expect("discover");
     let warm = median(20, || {
-        let r = Registry::discover(&search, Some(Cache::new(&cache_dir))).expect("discover");
+        let r = Registry::discover(&search, Some(Cache::new(&cache_dir, &key))).expect("discover");
         assert!(r.plugins().iter().all(|p| p.from_cache()));
     });
     rows.push((
@@ -118,7 +122,8 @@ fn main() {
     std::fs::copy(examples.join("labels.toml"), bare.join("labels.toml")).expect("copy");
     let mut search = SearchPath::default();
     search.push(bare, Origin::Flag);
-    let registry = Registry::discover(&search, Some(Cache::new(&cache_dir))).expect("discover");
+    let registry =
+        Registry::discover(&search, Some(Cache::new(&cache_dir, &key))).expect("discover");
     let pass = registry.get("pass").expect("pass").clone();
     let labels = registry.get("labels").expect("labels").clone();
     let deployment = Object::new(

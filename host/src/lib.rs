@@ -12,6 +12,10 @@ pub mod log;
 pub mod manifest;
 pub mod merge;
 pub mod plugin;
+pub mod quote;
 pub mod release;
 pub mod render;
 pub mod yaml;
+
+#[cfg(test)]
+mod proptests;

@@ -28,7 +28,10 @@ fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let prefix = colored::Colorize::bold(colored::Colorize::red("error:"));
-            let _ = writeln!(io::stderr(), "{prefix} {err:#}");
+            // Messages are one line; a cause quoting a multi-line text (a parser's
+            // diagram) must not break that, so any line break left is flattened here.
+            let message = format!("{err:#}").replace(['\n', '\r'], " ");
+            let _ = writeln!(io::stderr(), "{prefix} {message}");
             ExitCode::FAILURE
         }
     }

@@ -145,39 +145,83 @@ impl fmt::Display for ObjectRef {
 
 /// Parses a multi-document YAML text rendered from `source` into objects.
 ///
-/// Empty documents (only comments or whitespace, or `null`) are dropped, as Helm does. Line
-/// numbers in errors count from the start of `text`.
+/// Empty documents (only comments or whitespace, or `null`) are dropped, as Helm does. A
+/// `List` (`kind: List`, or any `*List` kind with `items`, as kubectl reads them) stands for
+/// its items. Line numbers in errors count from the start of `text`; each document is read
+/// within the limits of [`crate::yaml`].
 pub fn parse(source: &str, text: &str) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
     for doc in split_documents(text) {
         if doc.is_blank() {
             continue;
         }
-        let value: Value = yaml::from_str(doc.text).map_err(|err| {
+        let value: Value = yaml::value_from_str(doc.text).map_err(|err| {
             let (line, message) = yaml::error_position(&err);
             let line = doc.first_line + line.saturating_sub(1);
             Error::Yaml {
                 source_name: source.to_owned(),
                 line,
                 message,
-                text: text
-                    .lines()
-                    .nth(line - 1)
-                    .unwrap_or_default()
-                    .trim_end()
-                    .to_owned(),
+                text: crate::quote::short(
+                    text.lines()
+                        .nth(line.saturating_sub(1))
+                        .unwrap_or_default()
+                        .trim_end(),
+                ),
             }
         })?;
-        if value.is_null() {
-            continue;
-        }
-        validate(source, doc.first_line, &value)?;
-        objects.push(Object {
-            source: source.to_owned(),
-            value,
-        });
+        push_flattened(source, doc.first_line, value, &mut objects)?;
     }
     Ok(objects)
+}
+
+/// Adds an object, or the items of a list (lists in lists too), to `objects`; `null` adds
+/// nothing. Depth is bounded by the YAML reader.
+fn push_flattened(
+    source: &str,
+    line: usize,
+    value: Value,
+    objects: &mut Vec<Object>,
+) -> Result<()> {
+    if value.is_null() {
+        return Ok(());
+    }
+    match list_items(value) {
+        Ok(items) => {
+            for item in items {
+                push_flattened(source, line, item, objects)?;
+            }
+            Ok(())
+        }
+        Err(value) => {
+            validate(source, line, &value)?;
+            objects.push(Object {
+                source: source.to_owned(),
+                value,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// The items of a list object (`kind: List`, `ConfigMapList`, ... with an `items` list), or
+/// the value back when it is not one. kubectl and Helm read these kinds as their items.
+fn list_items(value: Value) -> Result<Vec<Value>, Value> {
+    let is_list = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind.ends_with("List"))
+        && value.get("items").is_some_and(Value::is_array);
+    if !is_list {
+        return Err(value);
+    }
+    match value {
+        Value::Object(mut map) => match map.remove("items") {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(Value::Object(map)),
+        },
+        other => Err(other),
+    }
 }
 
 fn validate(source: &str, line: usize, value: &Value) -> Result<()> {
@@ -325,16 +369,14 @@ impl Document {
             .is_some_and(|events| events.iter().any(|e| e == "test" || e == "test-success"))
     }
 
-    /// The document as a checked object; `None` for a document of comments only.
-    pub fn object(&self) -> Result<Option<Object>> {
-        let Some(value) = &self.value else {
-            return Ok(None);
-        };
-        validate(&self.source, self.line, value)?;
-        Ok(Some(Object {
-            source: self.source.clone(),
-            value: value.clone(),
-        }))
+    /// The document's checked objects: none for a document of comments only, the items of a
+    /// `List` (as kubectl reads it; `helm template` prints the List as written), else one.
+    pub fn objects(&self) -> Result<Vec<Object>> {
+        let mut objects = Vec::new();
+        if let Some(value) = &self.value {
+            push_flattened(&self.source, self.line, value.clone(), &mut objects)?;
+        }
+        Ok(objects)
     }
 }
 
@@ -457,19 +499,19 @@ pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
         .into_iter()
         .map(|(offset, doc)| {
             let line = text[..offset].matches('\n').count() + 1;
-            let value: Value = yaml::from_str(doc).map_err(|err| {
+            let value: Value = yaml::value_from_str(doc).map_err(|err| {
                 let (at, message) = yaml::error_position(&err);
                 let line = line + at.saturating_sub(1);
                 Error::Yaml {
                     source_name: source.to_owned(),
                     line,
                     message,
-                    text: text
-                        .lines()
-                        .nth(line - 1)
-                        .unwrap_or_default()
-                        .trim_end()
-                        .to_owned(),
+                    text: crate::quote::short(
+                        text.lines()
+                            .nth(line.saturating_sub(1))
+                            .unwrap_or_default()
+                            .trim_end(),
+                    ),
                 }
             })?;
             let value = match value {
@@ -786,6 +828,78 @@ mod tests {
     }
 
     #[test]
+    fn lists_stand_for_their_items() {
+        let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+        let cases = [
+            ("apiVersion: v1\nkind: List\nitems: []\n", vec![]),
+            (
+                "apiVersion: v1\nkind: List\nmetadata: {}\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n",
+                vec![cm("a"), cm("b")],
+            ),
+            (
+                "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- null\n",
+                vec![cm("a")],
+            ),
+            (
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: n}}]\n",
+                vec![cm("n")],
+            ),
+            (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: b}}]\n",
+                vec![cm("a"), cm("b")],
+            ),
+            // A kind named like a list but without items is an object like any other.
+            (
+                "apiVersion: x/v1\nkind: AllowList\nmetadata: {name: a}\nspec: {}\n",
+                vec![
+                    json!({"apiVersion": "x/v1", "kind": "AllowList", "metadata": {"name": "a"}, "spec": {}}),
+                ],
+            ),
+        ];
+        for (text, expected) in cases {
+            let objects = parse("t.yaml", text).unwrap();
+            let values: Vec<Value> = objects.into_iter().map(|o| o.value).collect();
+            assert_eq!(values, expected, "{text}");
+        }
+        // Items are checked like any object, with the list's line.
+        let err = parse(
+            "t.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: List\napiVersion: v1\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.yaml: object at line 4 has no apiVersion"
+        );
+    }
+
+    #[test]
+    fn errors_are_one_line_and_hostile_documents_bounded() {
+        let long_line = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {{a: {}: b}}\n",
+            "x".repeat(100_000)
+        );
+        let err = parse("t.yaml", &long_line).unwrap_err().to_string();
+        assert!(err.len() < 400, "{err}");
+        assert!(err.contains("(line 4 is `data: {a: xxx"), "{err}");
+        let deep = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {}1{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let err = parse("t.yaml", &deep).unwrap_err().to_string();
+        assert!(err.contains("deeper than the limit of 100"), "{err}");
+        let list = vec!["x"; 2000].join(",");
+        let aliases = vec!["*a"; 2000].join(",");
+        let bomb = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\nx: &a [{list}]\ny: [{aliases}]\n"
+        );
+        let err = parse("t.yaml", &bomb).unwrap_err().to_string();
+        assert!(err.contains("aliases expand to more than"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
     fn rejects_non_maps() {
         let err = parse("t.yaml", "- a\n- b\n").unwrap_err();
         assert!(matches!(
@@ -987,10 +1101,10 @@ mod tests {
         );
         assert_eq!(documents[3].value, None);
         assert_eq!(documents[3].text, "# only a comment");
-        assert!(documents[3].object().unwrap().is_none());
+        assert!(documents[3].objects().unwrap().is_empty());
         assert_eq!(documents[6].hook_events().unwrap(), ["pre-install"]);
         // Kind-less documents print, but are no objects.
-        assert!(documents[4].object().is_err());
+        assert!(documents[4].objects().is_err());
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //!   list element, `$patch: delete` on a map or a keyed list element, and `retainKeys`
 //!   strategies (union types such as a Deployment's `strategy`) drop live keys not desired.
 //!
+//! Depth: the engine recurses once per level of the objects, unbounded here; what bounds it
+//! is that every object comes from a bounded reader (YAML at [`crate::yaml::MAX_DEPTH`],
+//! JSON at serde_json's 128 levels), and a test merges the deepest such objects.
+//!
 //! The engine is pure: where lists merge comes from a [`Shape`], built from the Kubernetes
 //! schema for built-in kinds or from a CRD's `openAPIV3Schema` for custom resources, so the
 //! same engine serves both (where Helm falls back to a two-way merge for custom resources).
@@ -750,6 +754,37 @@ mod tests {
         for (name, last, live, desired, expected) in cases {
             assert_eq!(run(last, Some(live), desired), expected, "case: {name}");
         }
+    }
+
+    #[test]
+    fn the_deepest_objects_any_reader_yields_merge_on_a_small_stack() {
+        // serde_json's reader stops at 128 levels (YAML's at 100): the deepest live objects.
+        let nested = |leaf: Value| {
+            let mut value = leaf;
+            for level in 0..126 {
+                value = if level % 2 == 0 {
+                    json!([value])
+                } else {
+                    json!({"k": value})
+                };
+            }
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "data": value})
+        };
+        let text = serde_json::to_string(&nested(json!(1))).unwrap();
+        let live: Value = serde_json::from_str(&text).unwrap();
+        let desired = nested(json!(2));
+        // A thread with a 1 MiB stack, half the default, in a debug build.
+        let merged = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let merged = merge(Some(&live), Some(&live), &desired, None);
+                assert_eq!(merge(Some(&desired), Some(&merged), &desired, None), merged);
+                merged
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(merged, nested(json!(2)));
     }
 
     #[test]

@@ -61,10 +61,6 @@ pub enum Error {
     },
     #[error("`{}` is not a valid chart archive: {message}", path.display())]
     Archive { path: PathBuf, message: String },
-    #[error("`{}`: {message}", path.display())]
-    TooLarge { path: PathBuf, message: String },
-    #[error("`{}` is not a regular file or folder", path.display())]
-    Irregular { path: PathBuf },
     #[error("invalid `{}`", path.display())]
     Ignore {
         path: PathBuf,
@@ -82,6 +78,28 @@ pub enum Error {
     },
     #[error("subcharts nest more than {} deep in `{}`", load::MAX_CHART_DEPTH, path.display())]
     TooDeep { path: PathBuf },
+    #[error("`{}` is neither a chart folder nor a chart archive file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error(
+        "chart {} `{}`: file `{file}` is larger than the {} MiB limit per file",
+        kind.noun(), path.display(), load::MAX_FILE_SIZE >> 20
+    )]
+    FileTooLarge {
+        kind: Source,
+        path: PathBuf,
+        file: String,
+    },
+    #[error(
+        "chart {} `{}` holds more than the {} MiB limit for a chart",
+        kind.noun(), path.display(), load::MAX_CHART_SIZE >> 20
+    )]
+    ChartTooLarge { kind: Source, path: PathBuf },
+    #[error("chart folder `{}` holds more than {} files and folders", path.display(), load::MAX_CHART_ENTRIES)]
+    TooManyEntries { path: PathBuf },
+    #[error("chart folder `{}`: `{file}` is not a regular file (a pipe, device or socket)", path.display())]
+    Irregular { path: PathBuf, file: String },
+    #[error("chart folder `{}`: `{file}` is a symlink to a folder that contains it (a loop)", path.display())]
+    SymlinkLoop { path: PathBuf, file: String },
     #[error(
         "chart `{chart}` requires kubeVersion `{constraint}`, which is incompatible with Kubernetes {kube_version}"
     )]
@@ -102,6 +120,22 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where a chart's files come from, for messages about limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Folder,
+    Archive,
+}
+
+impl Source {
+    fn noun(self) -> &'static str {
+        match self {
+            Source::Folder => "folder",
+            Source::Archive => "archive",
+        }
+    }
+}
 
 /// One file of a chart as read from a folder or an archive: its path relative to the chart
 /// root, with `/`.
@@ -238,9 +272,13 @@ pub fn load(path: &Path) -> Result<Chart> {
     let mut budget = load::Budget::default();
     let files = if meta.is_dir() {
         load::read_dir(path, &mut budget)?
+    } else if meta.is_file() {
+        load::read_archive_file(path, &mut budget)?
     } else {
-        let bytes = read_bounded(path, load::MAX_CHART_SIZE)?;
-        load::read_archive(path, &bytes, &mut budget)?
+        // A pipe or device would be read forever, or block.
+        return Err(Error::NotAFile {
+            path: path.to_owned(),
+        });
     };
     let chart = from_files_with(path, files, &mut budget, 0)?;
     // Only the top chart's apiVersion is checked, as Helm's loader does.
@@ -252,25 +290,6 @@ pub fn load(path: &Path) -> Result<Chart> {
         });
     }
     Ok(chart)
-}
-
-/// Reads a whole file of at most `limit` bytes.
-fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            path: path.to_owned(),
-            message: format!("the archive is larger than {} MiB", limit / 1024 / 1024),
-        });
-    }
-    Ok(bytes)
 }
 
 /// Builds a chart from its files (paths relative to the chart root), as Helm's `LoadFiles`.

@@ -9,11 +9,14 @@
 //! - `--set-literal`: the rest of the argument verbatim (no escapes, commas or `{}` lists).
 //!
 //! Keys: `.` nests maps (at most 30 levels), `[N]` indexes lists (0..=65536, padding with
-//! `null`), `\` escapes the next character (`a\.b`, `c\,d`, `e\=f`), `key={a,b}` is a list.
+//! `null`; maps and lists together nest at most [`MAX_DEPTH`] deep), `\` escapes the next character (`a\.b`, `c\,d`, `e\=f`), `key={a,b}` is a list.
 //! Values are written into an existing map, so later flags overwrite earlier ones while
 //! sibling keys survive; the parse errors name the part of the argument that is wrong.
 
 use serde_json::{Map, Value};
+
+use crate::quote::{quoted, short};
+use crate::yaml::MAX_DEPTH;
 
 /// Helm's cap on list indexes (`MaxIndex`), so `a[999999999]=1` cannot exhaust memory.
 pub const MAX_INDEX: i64 = 65536;
@@ -61,7 +64,7 @@ pub fn parse_into(
         kind,
         read_file,
     };
-    while parser.key(dest, 0)? == Flow::More {}
+    while parser.key(dest, 0, 1)? == Flow::More {}
     Ok(())
 }
 
@@ -115,7 +118,14 @@ impl Parser<'_, '_> {
         (text, None)
     }
 
-    fn key(&mut self, data: &mut Map<String, Value>, level: usize) -> Result<Flow, String> {
+    /// Reads `key...` into `data`, a map `level` names deep (for Helm's name limit) and
+    /// `depth` maps and lists deep (for [`crate::yaml::MAX_DEPTH`]).
+    fn key(
+        &mut self,
+        data: &mut Map<String, Value>,
+        level: usize,
+        depth: usize,
+    ) -> Result<Flow, String> {
         let stop: &[char] = if self.kind == Kind::Literal {
             &['=', '[', '.']
         } else {
@@ -124,7 +134,7 @@ impl Parser<'_, '_> {
         let (key, last) = self.until(stop);
         match last {
             None if key.is_empty() => Ok(Flow::End),
-            None => Err(format!("key {key:?} has no value")),
+            None => Err(format!("key {} has no value", quoted(&key))),
             Some('[') => {
                 let index = self.index()?;
                 let list = match data.get_mut(&key) {
@@ -132,7 +142,7 @@ impl Parser<'_, '_> {
                     Some(Value::Array(list)) => std::mem::take(list),
                     Some(other) => return Err(not_a("list", &key, other)),
                 };
-                let (list, flow) = self.list_item(list, index, level)?;
+                let (list, flow) = self.list_item(list, index, level, nested(depth)?)?;
                 set(data, key, Value::Array(list));
                 Ok(flow)
             }
@@ -141,7 +151,10 @@ impl Parser<'_, '_> {
                 set(data, key, value);
                 Ok(flow)
             }
-            Some(',') => Err(format!("key {key:?} has no value (cannot end with ,)")),
+            Some(',') => Err(format!(
+                "key {} has no value (cannot end with ,)",
+                quoted(&key)
+            )),
             Some(_) => {
                 let level = level + 1;
                 if level > MAX_NESTING {
@@ -154,13 +167,13 @@ impl Parser<'_, '_> {
                     Some(Value::Object(map)) => std::mem::take(map),
                     Some(other) => return Err(not_a("map", &key, other)),
                 };
-                let flow = self.key(&mut inner, level)?;
+                let flow = self.key(&mut inner, level, nested(depth)?)?;
                 if inner.is_empty() {
                     // `a.` at the very end sets nothing, as in Helm; `a.=1` is an error.
                     if flow == Flow::End {
                         return Ok(Flow::End);
                     }
-                    return Err(format!("key map {key:?} has no value"));
+                    return Err(format!("key map {} has no value", quoted(&key)));
                 }
                 set(data, key, Value::Object(inner));
                 Ok(flow)
@@ -172,25 +185,33 @@ impl Parser<'_, '_> {
     fn index(&mut self) -> Result<i64, String> {
         let (text, last) = self.until(&[']']);
         if last.is_none() {
-            return Err(format!("error parsing index: `[{text}` has no closing `]`"));
+            return Err(format!(
+                "error parsing index: `[{}` has no closing `]`",
+                short(&text)
+            ));
         }
         text.parse::<i64>()
-            .map_err(|_| format!("error parsing index: `{text}` is not an integer"))
+            .map_err(|_| format!("error parsing index: `{}` is not an integer", short(&text)))
     }
 
     /// What follows `key[index]`: `=value`, `.key...` or another `[index]`.
+    /// `list` is `depth` maps and lists deep.
     fn list_item(
         &mut self,
         mut list: Vec<Value>,
         index: i64,
         level: usize,
+        depth: usize,
     ) -> Result<(Vec<Value>, Flow), String> {
         if index < 0 {
             return Err(format!("negative {index} index not allowed"));
         }
         let (extra, last) = self.until(&['[', '.', '=']);
         if !extra.is_empty() {
-            return Err(format!("unexpected data at end of array index: {extra:?}"));
+            return Err(format!(
+                "unexpected data at end of array index: {}",
+                quoted(&extra)
+            ));
         }
         match last {
             // `a[0]` with nothing after it: Helm keeps the (possibly new, empty) list.
@@ -208,7 +229,7 @@ impl Parser<'_, '_> {
                     Some(Value::Array(inner)) => std::mem::take(inner),
                     Some(other) => return Err(not_a("list", &format!("[{index}]"), other)),
                 };
-                let (inner, flow) = self.list_item(inner, next, level)?;
+                let (inner, flow) = self.list_item(inner, next, level, nested(depth)?)?;
                 set_index(&mut list, index, Value::Array(inner))?;
                 Ok((list, flow))
             }
@@ -218,7 +239,7 @@ impl Parser<'_, '_> {
                     Some(Value::Object(map)) => std::mem::take(map),
                     _ => Map::new(),
                 };
-                let flow = self.key(&mut inner, level)?;
+                let flow = self.key(&mut inner, level, nested(depth)?)?;
                 set_index(&mut list, index, Value::Object(inner))?;
                 Ok((list, flow))
             }
@@ -313,6 +334,17 @@ impl Parser<'_, '_> {
     }
 }
 
+/// The depth of a map or list inside one at `depth`, within the limit every reader keeps
+/// (Helm has none for list indexes; `a[0][0]...` 30000 times overflowed the stack).
+fn nested(depth: usize) -> Result<usize, String> {
+    if depth >= MAX_DEPTH {
+        return Err(format!(
+            "maps and lists nest deeper than the limit of {MAX_DEPTH} levels"
+        ));
+    }
+    Ok(depth + 1)
+}
+
 /// Helm's `typedVal`: the type `--set` gives a value.
 pub fn typed_value(text: &str) -> Value {
     if text.eq_ignore_ascii_case("true") {
@@ -362,7 +394,8 @@ fn set_index(list: &mut Vec<Value>, index: i64, value: Value) -> Result<(), Stri
 
 fn not_a(wanted: &str, key: &str, found: &Value) -> String {
     format!(
-        "unable to parse key: `{key}` is {}, not a {wanted}",
+        "unable to parse key: `{}` is {}, not a {wanted}",
+        short(key),
         describe(found)
     )
 }

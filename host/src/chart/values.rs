@@ -34,13 +34,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("values file `{}` is larger than the {} MiB limit", path.display(), MAX_VALUES_FILE_SIZE >> 20)]
+    TooLarge { path: PathBuf },
     #[error("values file `{}` line {line}: {message}", path.display())]
     Yaml {
         path: PathBuf,
         line: usize,
         message: String,
     },
-    #[error("{flag} {arg:?}: {message}")]
+    #[error("{flag} {}: {message}", crate::quote::quoted(arg))]
     Flag {
         flag: &'static str,
         arg: String,
@@ -49,8 +51,8 @@ pub enum Error {
     #[error("`{}` is not a valid JSON schema: {message}", path.display())]
     Schema { path: PathBuf, message: String },
     #[error(
-        "values don't meet the specifications of the schema(s) in the following chart(s):\n{}",
-        charts.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("\n")
+        "values don't meet the specifications of the schema(s) in the following chart(s): {}",
+        charts.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
     )]
     Invalid { charts: Vec<Violations> },
     #[error(transparent)]
@@ -60,6 +62,10 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The largest values file (`-f`, `--set-file`, standard input) read. Helm has no limit, but
+/// `/dev/zero` or an endless pipe must not fill memory; real values files are kilobytes.
+pub const MAX_VALUES_FILE_SIZE: u64 = 32 << 20;
 
 /// The value flags of one command line, each kind in the order given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -130,6 +136,11 @@ fn parse_flag(
     let mut read_file = |name: &str| -> Result<String, String> {
         let (path, bytes) = read_source(name, stdin).map_err(|err| match err {
             Error::Read { path, source } => format!("cannot read `{}`: {source}", path.display()),
+            Error::TooLarge { path } => format!(
+                "`{}` is larger than the {} MiB limit",
+                path.display(),
+                MAX_VALUES_FILE_SIZE >> 20
+            ),
             other => other.to_string(),
         })?;
         String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))
@@ -141,25 +152,45 @@ fn parse_flag(
     })
 }
 
-/// Reads a file, or standard input for `-` (surrounding blanks ignored, as in Helm).
+/// Reads a file, or standard input for `-` (surrounding blanks ignored, as in Helm), up to
+/// [`MAX_VALUES_FILE_SIZE`]. Pipes (`-f <(sops -d x.yaml)`) are read like files; the cap is
+/// what stops `/dev/zero` or an endless pipe.
 fn read_source(name: &str, stdin: &mut dyn Read) -> Result<(PathBuf, Vec<u8>)> {
-    let mut bytes = Vec::new();
     if name.trim() == "-" {
         let path = PathBuf::from("<stdin>");
-        stdin
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
+        let bytes = read_bounded(stdin, &path)?;
         return Ok((path, bytes));
     }
     let path = PathBuf::from(name);
-    bytes = std::fs::read(&path).map_err(|source| Error::Read {
+    let read_error = |source| Error::Read {
         path: path.clone(),
         source,
-    })?;
+    };
+    // A regular file says its size: refuse a big one before reading a byte of it.
+    let meta = std::fs::metadata(&path).map_err(read_error)?;
+    if meta.is_file() && meta.len() > MAX_VALUES_FILE_SIZE {
+        return Err(Error::TooLarge { path });
+    }
+    let mut file = std::fs::File::open(&path).map_err(read_error)?;
+    let bytes = read_bounded(&mut file, &path)?;
     Ok((path, bytes))
+}
+
+fn read_bounded(reader: &mut dyn Read, path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_VALUES_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_VALUES_FILE_SIZE {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Helm's `MergeMaps`: maps in `overlay` merge into maps in `base`; anything else replaces.
@@ -276,13 +307,16 @@ pub struct Violations {
     pub violations: Vec<String>,
 }
 
+/// One line, as every error: `web (web/values.schema.json): at '/a': ...; at '/b': ...`.
 impl std::fmt::Display for Violations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}):", self.chart, self.path.display())?;
-        for violation in &self.violations {
-            write!(f, "\n- {violation}")?;
-        }
-        Ok(())
+        write!(
+            f,
+            "{} ({}): {}",
+            self.chart,
+            self.path.display(),
+            self.violations.join("; ")
+        )
     }
 }
 
@@ -343,14 +377,14 @@ fn validate_into(
 fn schema_violations(schema: &Value, schema_path: &Path, values: &Value) -> Result<Vec<String>> {
     let validator = jsonschema::validator_for(schema).map_err(|err| Error::Schema {
         path: schema_path.to_owned(),
-        message: err.to_string(),
+        message: crate::quote::one_line(&err.to_string()),
     })?;
     let mut violations: Vec<String> = validator
         .iter_errors(values)
         .map(|err| {
             let at = err.instance_path().to_string();
             let at = if at.is_empty() { "/".to_owned() } else { at };
-            format!("at '{at}': {err}")
+            format!("at '{at}': {}", crate::quote::one_line(&err.to_string()))
         })
         .collect();
     violations.sort();

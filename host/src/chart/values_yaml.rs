@@ -14,13 +14,15 @@
 //!   for files decoded into Go structs such as `Chart.yaml`;
 //! - timestamps stay strings; quoted scalars and block scalars are always strings;
 //! - anchors, aliases and `<<` merge keys work; a later duplicate key wins;
-//! - several documents (`---`) in one file are merged in order, as Helm's `LoadValues` does.
+//! - several documents (`---`) in one file are merged in order, as Helm's `LoadValues` does;
+//! - nesting and alias expansion are bounded as in every YAML reader ([`crate::yaml`]).
 
 use serde_json::{Map, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::values::merge_maps;
+use crate::yaml::{self, MAX_ALIAS_NODES, MAX_DEPTH};
 
 /// A parse error with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,21 +71,36 @@ fn line_of_byte(bytes: &[u8], index: usize) -> usize {
     bytes[..index].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-#[derive(Default)]
-struct Recorder {
-    events: Vec<(Event, Marker)>,
-}
-
-impl MarkedEventReceiver for Recorder {
-    fn on_event(&mut self, event: Event, marker: Marker) {
-        self.events.push((event, marker));
+/// Every event of the stream, pulled one at a time: the parser's own `load` recurses once per
+/// nesting level, so a deep document would overflow the stack before any check could run.
+fn events(text: &str) -> Result<Vec<(Event, Marker)>, Error> {
+    let mut parser = Parser::new_from_str(text);
+    let mut events = Vec::new();
+    loop {
+        let (event, marker) = parser.next_token().map_err(|err| Error {
+            line: err.marker().line(),
+            // The scanner has a nesting limit of its own, past ours, for flow collections.
+            message: if err.info() == "recursion limit exceeded" {
+                yaml::too_deep_message()
+            } else {
+                err.info().to_owned()
+            },
+        })?;
+        let end = event == Event::StreamEnd;
+        events.push((event, marker));
+        if end {
+            return Ok(events);
+        }
     }
 }
 
 struct Builder {
     events: Vec<(Event, Marker)>,
     pos: usize,
-    anchors: std::collections::HashMap<usize, Value>,
+    /// Anchored values and how many nodes each holds.
+    anchors: std::collections::HashMap<usize, (Value, usize)>,
+    /// Nodes copied in by aliases so far, bounded by `yaml::MAX_ALIAS_NODES`.
+    alias_nodes: usize,
     numbers: Numbers,
 }
 
@@ -94,17 +111,11 @@ impl Builder {
             message: "the file is not UTF-8 text".to_owned(),
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut recorder = Recorder::default();
-        Parser::new_from_str(text)
-            .load(&mut recorder, true)
-            .map_err(|err| Error {
-                line: err.marker().line(),
-                message: err.info().to_owned(),
-            })?;
         Ok(Builder {
-            events: recorder.events,
+            events: events(text)?,
             pos: 0,
             anchors: Default::default(),
+            alias_nodes: 0,
             numbers,
         })
     }
@@ -125,7 +136,7 @@ impl Builder {
                 Event::DocumentStart => {
                     let value = match self.events.get(self.pos) {
                         Some((Event::DocumentEnd, _)) => Value::Null,
-                        _ => self.node()?,
+                        _ => self.node(0)?.0,
                     };
                     return Ok(Some((line, value)));
                 }
@@ -135,36 +146,63 @@ impl Builder {
         }
     }
 
-    fn node(&mut self) -> Result<Value, Error> {
+    /// The next node and how many nodes it holds; `depth` is how many maps and lists hold it.
+    fn node(&mut self, depth: usize) -> Result<(Value, usize), Error> {
         let Some((event, line)) = self.next() else {
             return Err(Error {
                 line: 0,
                 message: "unexpected end of the YAML stream".to_owned(),
             });
         };
-        let (value, anchor) = match event {
+        let nested = |line| {
+            if depth >= MAX_DEPTH {
+                Err(Error {
+                    line,
+                    message: yaml::too_deep_message(),
+                })
+            } else {
+                Ok(depth + 1)
+            }
+        };
+        let (value, nodes, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => (
                 scalar(&text, style, tag.as_ref(), line, self.numbers)?,
+                1,
                 anchor,
             ),
             Event::SequenceStart(anchor, _) => {
+                let inner = nested(line)?;
                 let mut items = Vec::new();
+                let mut nodes = 1;
                 while !matches!(
                     self.events.get(self.pos),
                     Some((Event::SequenceEnd, _)) | None
                 ) {
-                    items.push(self.node()?);
+                    let (item, count) = self.node(inner)?;
+                    items.push(item);
+                    nodes += count;
                 }
                 self.pos += 1;
-                (Value::Array(items), anchor)
+                (Value::Array(items), nodes, anchor)
             }
-            Event::MappingStart(anchor, _) => (Value::Object(self.mapping()?), anchor),
+            Event::MappingStart(anchor, _) => {
+                let (map, nodes) = self.mapping(nested(line)?)?;
+                (Value::Object(map), nodes, anchor)
+            }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().ok_or_else(|| Error {
+                let (value, nodes) = self.anchors.get(&id).ok_or_else(|| Error {
                     line,
                     message: "unknown anchor".to_owned(),
                 })?;
-                return Ok(value);
+                // Checked before copying: the copy is what a "billion laughs" multiplies.
+                self.alias_nodes = self.alias_nodes.saturating_add(*nodes);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(Error {
+                        line,
+                        message: yaml::too_many_aliases_message(),
+                    });
+                }
+                return Ok((value.clone(), *nodes));
             }
             other => {
                 return Err(Error {
@@ -174,13 +212,15 @@ impl Builder {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), nodes));
         }
-        Ok(value)
+        Ok((value, nodes))
     }
 
-    fn mapping(&mut self) -> Result<Map<String, Value>, Error> {
+    /// The entries of a map whose `MappingStart` was read, and how many nodes they hold.
+    fn mapping(&mut self, depth: usize) -> Result<(Map<String, Value>, usize), Error> {
         let mut map = Map::new();
+        let mut nodes = 1;
         loop {
             let line = match self.events.get(self.pos) {
                 None => break,
@@ -193,7 +233,7 @@ impl Builder {
                         && text == "<<"
                     {
                         self.pos += 1;
-                        self.merge_into(&mut map, marker.line())?;
+                        nodes += self.merge_into(&mut map, marker.line(), depth)?;
                         continue;
                     }
                     marker.line()
@@ -202,9 +242,10 @@ impl Builder {
             // Keys are resolved with go-yaml's types whatever the mode, then printed as
             // sigs.k8s.io/yaml prints them (`010` is `8`, `1e7` is `1e+07`).
             let numbers = std::mem::replace(&mut self.numbers, Numbers::Typed);
-            let key = self.node();
+            let key = self.node(depth);
             self.numbers = numbers;
-            let key = match key? {
+            let (key, key_nodes) = key?;
+            let key = match key {
                 Value::String(s) => s,
                 Value::Null => "null".to_owned(),
                 Value::Bool(b) => b.to_string(),
@@ -219,15 +260,23 @@ impl Builder {
                     });
                 }
             };
-            let value = self.node()?;
+            let (value, value_nodes) = self.node(depth)?;
+            nodes += key_nodes + value_nodes;
             map.insert(key, value);
         }
-        Ok(map)
+        Ok((map, nodes))
     }
 
     /// `<<: *base` or `<<: [*a, *b]`: the merged maps' keys, set in order.
-    fn merge_into(&mut self, map: &mut Map<String, Value>, line: usize) -> Result<(), Error> {
-        let sources = match self.node()? {
+    /// Returns how many nodes the merged sources held.
+    fn merge_into(
+        &mut self,
+        map: &mut Map<String, Value>,
+        line: usize,
+        depth: usize,
+    ) -> Result<usize, Error> {
+        let (merged, nodes) = self.node(depth)?;
+        let sources = match merged {
             Value::Object(source) => vec![source],
             Value::Array(items) => items
                 .into_iter()
@@ -251,7 +300,7 @@ impl Builder {
                 map.insert(key, value);
             }
         }
-        Ok(())
+        Ok(nodes)
     }
 }
 
@@ -561,5 +610,68 @@ key: {1e7: x}
         let err = parse(b"a: 1\n---\n- 1\n").unwrap_err();
         assert!(err.message.contains("map"), "{err:?}");
         assert_eq!(parse(b"# only a comment\n").unwrap(), Map::new());
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_the_limit() {
+        let lists = |depth: usize| format!("a: {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+        let indented = |depth: usize| {
+            let mut text = String::new();
+            for level in 0..depth {
+                text.push_str(&format!("{}k:\n", "  ".repeat(level)));
+            }
+            text.push_str(&format!("{}k: 1\n", "  ".repeat(depth)));
+            text
+        };
+        // The top-level map is one level: `a` may hold MAX_DEPTH - 1 lists.
+        assert!(parse(lists(MAX_DEPTH - 1).as_bytes()).is_ok());
+        assert!(parse(indented(MAX_DEPTH - 1).as_bytes()).is_ok());
+        let cases = [
+            lists(MAX_DEPTH),
+            indented(MAX_DEPTH),
+            format!("a:\n{}1\n", "- ".repeat(20_000)),
+            format!("a: {}", "[".repeat(100_000)),
+        ];
+        for text in cases {
+            let err = parse(text.as_bytes()).unwrap_err();
+            assert!(
+                err.message.contains("deeper than the limit of 100"),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded() {
+        let bomb = |levels: usize, width: usize| {
+            let mut text = format!("a0: &a0 [{}]\n", vec!["lol"; width].join(", "));
+            for level in 1..levels {
+                let items = vec![format!("*a{}", level - 1); width].join(", ");
+                text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+            }
+            text
+        };
+        // 9 + 81 + 729 nodes through aliases: fine.
+        let small = parse(bomb(4, 9).as_bytes()).unwrap();
+        assert_eq!(small["a3"][8][8][8][8], "lol");
+        let err = parse(bomb(10, 9).as_bytes()).unwrap_err();
+        assert!(
+            err.message.contains("aliases expand to more than"),
+            "{err:?}"
+        );
+        assert_eq!(err.line, 7, "the first alias over the limit: {err:?}");
+        // Merge keys copy through aliases too.
+        let merges = format!(
+            "base: &b {{{}}}\n{}",
+            (0..1000)
+                .map(|i| format!("k{i}: {i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            (0..1100)
+                .map(|i| format!("m{i}: {{<<: *b}}\n"))
+                .collect::<String>()
+        );
+        let err = parse(merges.as_bytes()).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err:?}");
     }
 }

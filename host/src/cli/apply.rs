@@ -70,20 +70,27 @@ pub enum ApplyFormat {
 
 /// `30s`, `2m`, `500ms`, or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let quoted = crate::quote::short(text);
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((text, "s"), |i| text.split_at(i));
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s, 2m or 500ms"))?;
+        .map_err(|_| format!("`{quoted}` is not a duration like 30s, 2m or 500ms"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (ms, s, m, h)")),
+        _ => {
+            return Err(format!(
+                "`{quoted}`: unknown unit `{}` (ms, s, m, h)",
+                crate::quote::short(unit)
+            ));
+        }
     };
-    Ok(Duration::from_secs_f64(seconds))
+    // `from_secs_f64` panics on a value too large for a Duration.
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{quoted}` is too long a duration"))
 }
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -210,5 +217,12 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("3d").is_err());
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        let huge = format!("{}h", "9".repeat(400));
+        let err = parse_duration(&huge).unwrap_err();
+        assert!(
+            err.contains("too long a duration") && err.len() < 200,
+            "{err}"
+        );
     }
 }

@@ -86,6 +86,19 @@ pub struct GlobalArgs {
     /// file names one plugin
     #[arg(long = "plugins-dir", value_name = "DIR", global = true)]
     pub plugins_dir: Vec<PathBuf>,
+    /// How long one API request may take (30s, 2m; 0 for no limit); default: 30s for reads,
+    /// 60s for writes. Waits made of many requests (for CRDs) are not cut short by it
+    #[arg(long = "request-timeout", value_name = "DURATION", global = true, value_parser = apply::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Ignore the plugins a chart ships in its own `plugins/` folder
+    #[arg(
+        long,
+        global = true,
+        env = "KUBECTL_CHART_NO_CHART_PLUGINS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_chart_plugins: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,5 +245,9 @@ mod tests {
         assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
         assert_eq!(cli.global.context.as_deref(), Some("kind"));
         assert_eq!(cli.global.verbose, 2);
+        assert!(!cli.global.no_chart_plugins);
+        let cli =
+            Cli::try_parse_from(["kubectl-chart", "lint", "c", "--no-chart-plugins"]).unwrap();
+        assert!(cli.global.no_chart_plugins);
     }
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::{GlobalArgs, Outcome, OutputFormat};
-use crate::plugin::{self, Cache, Kind, Origin, Plugin, Registry, SearchPath};
+use crate::plugin::{self, Cache, Kind, Origin, Plugin, Registry, SearchPath, Settings, Trust};
 
 #[derive(Debug, Args)]
 pub struct PluginArgs {
@@ -56,10 +56,15 @@ pub fn run(global: &GlobalArgs, args: PluginArgs, out: &mut dyn Write) -> anyhow
 }
 
 /// Discovers the plugins for a run: `--plugins-dir`, `$KUBECTL_CHART_PLUGINS`, the chart's
-/// `plugins/` folder (when `chart` is a folder), the user's data folder. Skipped files are
-/// reported on stderr as warnings.
+/// `plugins/` folder (when `chart` is a folder, unless `--no-chart-plugins`), the user's and
+/// the system's data folders. Skipped files and trust conflicts are reported on stderr as
+/// warnings.
 pub fn registry(global: &GlobalArgs, chart: Option<&Path>) -> anyhow::Result<Registry> {
-    let search = SearchPath::standard(&global.plugins_dir, chart);
+    let mut search = SearchPath::standard(&global.plugins_dir, chart);
+    search.set_chart_limits(Settings::from_env()?.chart_plugin_limits);
+    if global.no_chart_plugins {
+        search.ignore_chart_plugins();
+    }
     let registry = Registry::discover(&search, Cache::from_env())?;
     warn(&registry);
     Ok(registry)
@@ -86,6 +91,7 @@ fn list(global: &GlobalArgs, args: ListArgs, out: &mut dyn Write) -> anyhow::Res
                 "WIT".to_owned(),
                 "ENABLED".to_owned(),
                 "ORIGIN".to_owned(),
+                "TRUST".to_owned(),
                 "PATH".to_owned(),
                 "RULES".to_owned(),
             ]];
@@ -96,6 +102,7 @@ fn list(global: &GlobalArgs, args: ListArgs, out: &mut dyn Write) -> anyhow::Res
                     p.wit_version().to_owned(),
                     if p.sidecar().enabled { "yes" } else { "no" }.to_owned(),
                     p.origin().to_string(),
+                    p.trust().to_string(),
                     p.path().display().to_string(),
                     p.rules()
                         .iter()
@@ -141,7 +148,9 @@ fn inspect(global: &GlobalArgs, args: InspectArgs, out: &mut dyn Write) -> anyho
         // A file named explicitly: any problem with it is an error, not a warning.
         let mut search = SearchPath::default();
         search.push(PathBuf::from(&args.name), Origin::Flag);
-        Registry::discover(&search, Cache::from_env())?
+        let registry = Registry::discover(&search, Cache::from_env())?;
+        warn(&registry);
+        registry
     } else {
         registry(global, args.chart.as_deref())?
     };
@@ -181,6 +190,15 @@ fn write_inspect(out: &mut dyn Write, p: &Plugin) -> std::io::Result<()> {
     )?;
     writeln!(out, "Path:       {}", p.path().display())?;
     writeln!(out, "Origin:     {}", p.origin())?;
+    writeln!(
+        out,
+        "Trust:      {}",
+        match p.trust() {
+            Trust::Trusted => "trusted (installed by the user or the system)",
+            Trust::Untrusted =>
+                "untrusted (shipped by the chart: may add plugins, never replace one; limits capped)",
+        }
+    )?;
     let sidecar = p.path().with_extension("toml");
     writeln!(
         out,
@@ -236,6 +254,7 @@ fn describe(p: &Plugin) -> Value {
         "witVersion": p.wit_version(),
         "path": p.path(),
         "origin": p.origin(),
+        "trust": p.trust(),
         "enabled": p.sidecar().enabled,
         "order": p.sidecar().order,
         "limits": {

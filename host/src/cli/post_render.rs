@@ -11,6 +11,10 @@ use super::{GlobalArgs, Outcome, OutputFormat};
 use crate::lint::{self, Finding, Linter, Severity};
 use crate::manifest::{self, Object};
 
+/// The largest manifest stream read: big charts with their CRDs render a few MiB; this bounds
+/// memory when something endless is piped in.
+pub const MAX_INPUT_SIZE: u64 = 64 << 20;
+
 /// Where objects read from stdin come from when the stream does not say (`# Source:`).
 pub const STDIN_SOURCE: &str = "<stdin>";
 
@@ -35,8 +39,15 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let mut text = String::new();
     input
+        .take(MAX_INPUT_SIZE + 1)
         .read_to_string(&mut text)
         .context("failed to read the manifests on standard input")?;
+    if text.len() as u64 > MAX_INPUT_SIZE {
+        bail!(
+            "the manifests on standard input are larger than the {} MiB limit",
+            MAX_INPUT_SIZE >> 20
+        );
+    }
     let objects = parse_stream(&text)?;
     let registry = super::plugin::registry(global, None)?;
     let objects = registry.post_render(objects)?;

@@ -10,7 +10,7 @@ use colored::Colorize;
 
 use super::GlobalArgs;
 use super::apply::parse_duration;
-use crate::cluster::{Cluster, ConnectOptions};
+use crate::cluster::{Cluster, ConnectOptions, Timeouts};
 use crate::release::deploy;
 use crate::release::lock::LockOptions;
 use crate::release::{ReleaseId, Revision, Status};
@@ -28,6 +28,9 @@ impl GlobalArgs {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             namespace: self.namespace.clone(),
+            timeouts: self
+                .request_timeout
+                .map_or_else(Timeouts::default, Timeouts::uniform),
         }
     }
 

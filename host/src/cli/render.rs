@@ -27,7 +27,7 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub values: ValueArgs,
     /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = release::DEFAULT_KUBE_VERSION)]
+    #[arg(long, value_name = "VERSION", default_value = release::DEFAULT_KUBE_VERSION, value_parser = parse_kube_version)]
     pub kube_version: String,
     /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
     #[arg(
@@ -152,6 +152,48 @@ pub fn release_values(
     Ok((chart, computed.values))
 }
 
+/// Parses `--kube-version` as Helm does (Kubernetes' generic version syntax): an optional
+/// `v`, then at least `MAJOR.MINOR` in numbers (no leading zero in the major), then anything
+/// (`-rc.1`, `+k3s1`); it becomes `v` and the text, unpadded (`1.30` is `v1.30`, as in Helm).
+/// Empty means the default.
+pub fn parse_kube_version(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Ok(release::DEFAULT_KUBE_VERSION.to_owned());
+    }
+    let quoted = crate::quote::quoted(text);
+    let bare = text.trim_start();
+    let bare = bare.strip_prefix('v').unwrap_or(bare);
+    // The numbers: digits and dots up to the first other character, not ending in a dot.
+    let end = bare
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(bare.len());
+    let mut numbers = &bare[..end];
+    while let Some(shorter) = numbers.strip_suffix('.') {
+        numbers = shorter;
+    }
+    if numbers.is_empty() || numbers.starts_with('.') || numbers.contains("..") {
+        return Err(format!("{quoted} is not a Kubernetes version like v1.35.0"));
+    }
+    let components: Vec<&str> = numbers.split('.').collect();
+    if components.len() < 2 {
+        return Err(format!(
+            "{quoted} is not a Kubernetes version: it needs at least a major and a minor number (1.35)"
+        ));
+    }
+    if components[0].len() > 1 && components[0].starts_with('0') {
+        return Err(format!(
+            "{quoted}: the major version `{}` has a leading zero",
+            components[0]
+        ));
+    }
+    if let Some(huge) = components.iter().find(|c| c.parse::<u64>().is_err()) {
+        return Err(format!(
+            "{quoted}: `{huge}` is too large for a version number"
+        ));
+    }
+    Ok(format!("v{}", text.strip_prefix('v').unwrap_or(text)))
+}
+
 /// `Capabilities` without a cluster: `--kube-version` and Helm's default API versions plus
 /// `--api-versions`, as `helm template` does.
 pub fn offline_capabilities(
@@ -162,4 +204,49 @@ pub fn offline_capabilities(
         .map_err(|message| anyhow::anyhow!("invalid --kube-version: {message}"))?;
     caps.api_versions.extend(api_versions.iter().cloned());
     Ok(caps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_versions_parse_as_helms() {
+        // Each checked against `helm template --kube-version` (v4.1).
+        let ok = [
+            ("1.30", "v1.30"),
+            ("v1.30.2", "v1.30.2"),
+            ("1.2.3.4", "v1.2.3.4"),
+            ("v1.30.0+k3s1", "v1.30.0+k3s1"),
+            ("1.30-rc.1", "v1.30-rc.1"),
+            ("1.30.2-gke.1", "v1.30.2-gke.1"),
+            ("1.30.x", "v1.30.x"),
+            ("0.1", "v0.1"),
+            ("1.05", "v1.05"),
+            ("", release::DEFAULT_KUBE_VERSION),
+        ];
+        for (input, expected) in ok {
+            assert_eq!(
+                parse_kube_version(input).as_deref(),
+                Ok(expected),
+                "{input}"
+            );
+        }
+        let bad = [
+            ("garbage", "not a Kubernetes version"),
+            ("1", "at least a major and a minor"),
+            ("v1", "at least a major and a minor"),
+            ("1.x", "at least a major and a minor"),
+            ("V1.30", "not a Kubernetes version"),
+            (">1.2", "not a Kubernetes version"),
+            ("01.2", "leading zero"),
+            ("99999999999999999999.1", "too large"),
+        ];
+        for (input, expected) in bad {
+            let err = parse_kube_version(input).unwrap_err();
+            assert!(err.contains(expected), "{input}: {err}");
+        }
+        let long = format!("x{}", "1".repeat(10_000));
+        assert!(parse_kube_version(&long).unwrap_err().len() < 200);
+    }
 }

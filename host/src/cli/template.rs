@@ -93,9 +93,7 @@ fn json_objects(rendered: &render::Rendered, args: &TemplateArgs) -> anyhow::Res
         if args.skip_tests && document.is_test() {
             continue;
         }
-        if let Some(object) = document.object()? {
-            objects.push(object);
-        }
+        objects.extend(document.objects()?);
     }
     if args.show_only.is_empty() {
         return Ok(objects);

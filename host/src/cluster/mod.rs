@@ -1,10 +1,13 @@
 //! The only module that talks to a cluster: connecting from a kubeconfig (as every kubectl
 //! plugin does), resolving kinds to REST resources (discovery, cached per group-version), and
 //! reading and writing objects as plain JSON. Everything above it works on `serde_json::Value`.
+//! Every request is bounded in time ([`Timeouts`], kubectl's `--request-timeout`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
@@ -58,6 +61,12 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    #[error("{verb} {object}: timed out after {} (see --request-timeout)", seconds(*after))]
+    Timeout {
+        verb: &'static str,
+        object: String,
+        after: Duration,
+    },
     #[error("{verb} {object}: the server answered with something that is not an object")]
     Decode {
         verb: &'static str,
@@ -94,6 +103,70 @@ pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub namespace: Option<String>,
+    pub timeouts: Timeouts,
+}
+
+/// How long one API request may take; `None` is no limit. Long operations (waiting for a
+/// CRD) are many requests, each bounded, so these never cut them short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Discovery, the version, gets and lists.
+    pub read: Option<Duration>,
+    /// Creates, updates, applies and deletes.
+    pub write: Option<Duration>,
+}
+
+impl Timeouts {
+    /// One limit for every request, as kubectl's `--request-timeout` (`0` is none).
+    pub fn uniform(limit: Duration) -> Self {
+        let limit = (!limit.is_zero()).then_some(limit);
+        Timeouts {
+            read: limit,
+            write: limit,
+        }
+    }
+}
+
+impl Default for Timeouts {
+    /// A read that takes 30 s is a server that will not answer; writes get the API server's
+    /// own request limit (60 s), which admission webhooks may use up.
+    fn default() -> Self {
+        Timeouts {
+            read: Some(Duration::from_secs(30)),
+            write: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// `30s`, `1.5s`: a duration as the timeout flag is written.
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// Runs `request` within `limit`, naming it when it does not finish in time.
+async fn within<T>(
+    limit: Option<Duration>,
+    verb: &'static str,
+    object: impl FnOnce() -> String,
+    request: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match limit {
+        None => request.await,
+        Some(after) => tokio::time::timeout(after, request)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    verb,
+                    object: object(),
+                    after,
+                })
+            }),
+    }
 }
 
 /// A REST resource: where objects of one kind live.
@@ -132,6 +205,7 @@ pub struct Cluster {
     client: Client,
     namespace: String,
     server: String,
+    timeouts: Timeouts,
     /// Discovery per group-version (`apps/v1`): kind -> resource. `None` when not served.
     resources: Mutex<HashMap<String, Option<HashMap<String, Resource>>>>,
 }
@@ -145,7 +219,7 @@ impl Cluster {
             cluster: None,
             user: None,
         };
-        let config = match &options.kubeconfig {
+        let mut config = match &options.kubeconfig {
             Some(path) => {
                 let kubeconfig =
                     Kubeconfig::read_from(path).map_err(|source| Error::ReadKubeconfig {
@@ -160,6 +234,8 @@ impl Cluster {
             context: options.context.clone(),
             source,
         })?;
+        // Each request is bounded by `timeouts` instead, which name the request that hung.
+        config.read_timeout = None;
         let server = config.cluster_url.to_string();
         let namespace = options
             .namespace
@@ -175,6 +251,7 @@ impl Cluster {
             client,
             namespace,
             server,
+            timeouts: options.timeouts,
             resources: Mutex::new(HashMap::new()),
         })
     }
@@ -186,15 +263,17 @@ impl Cluster {
 
     /// The server's Kubernetes version (`v1.35.0`), for `Capabilities.KubeVersion`.
     pub async fn kube_version(&self) -> Result<String> {
-        let info = self
-            .client
-            .apiserver_version()
-            .await
-            .map_err(|source| Error::Request {
-                verb: "get",
-                object: "/version".to_owned(),
-                source,
-            })?;
+        let request = async {
+            self.client
+                .apiserver_version()
+                .await
+                .map_err(|source| Error::Request {
+                    verb: "get",
+                    object: "/version".to_owned(),
+                    source,
+                })
+        };
+        let info = within(self.timeouts.read, "get", || "/version".to_owned(), request).await?;
         Ok(info.git_version)
     }
 
@@ -212,7 +291,14 @@ impl Cluster {
             Ok(gv) => gv,
             Err(_) => return Ok(None),
         };
-        let kinds = match discovery::pinned_group(&self.client, &group_version).await {
+        let discovered = within(
+            self.timeouts.read,
+            "discover",
+            || api_version.to_owned(),
+            async { Ok(discovery::pinned_group(&self.client, &group_version).await) },
+        )
+        .await?;
+        let kinds = match discovered {
             Ok(group) => {
                 let mut kinds = HashMap::new();
                 for (api, caps) in group.versioned_resources(&group_version.version) {
@@ -282,11 +368,14 @@ impl Cluster {
                 object: object.to_string(),
                 source: kube::Error::BuildRequest(source),
             })?;
-        match self.client.request::<Value>(request).await {
-            Ok(found) => Ok(Some(found)),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-            Err(err) => Err(api_error("get", object, err)),
-        }
+        within(self.timeouts.read, "get", || object.to_string(), async {
+            match self.client.request::<Value>(request).await {
+                Ok(found) => Ok(Some(found)),
+                Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+                Err(err) => Err(api_error("get", object, err)),
+            }
+        })
+        .await
     }
 
     /// Lists objects of a resource, in a namespace or everywhere, with a label selector.
@@ -306,10 +395,12 @@ impl Cluster {
             namespace: namespace.map(str::to_owned),
             name: format!("(selector {label_selector})"),
         };
-        let list = api
-            .list(&ListParams::default().labels(label_selector))
-            .await
-            .map_err(|err| api_error("list", &what, err))?;
+        let list = within(self.timeouts.read, "list", || what.to_string(), async {
+            api.list(&ListParams::default().labels(label_selector))
+                .await
+                .map_err(|err| api_error("list", &what, err))
+        })
+        .await?;
         list.items
             .iter()
             .map(|item| to_value("list", &what, item))
@@ -327,10 +418,17 @@ impl Cluster {
         let api = self.api(resource, object.namespace.as_deref());
         let data = from_value("create", object, value)?;
         let params = post_params(options);
-        let created = api
-            .create(&params, &data)
-            .await
-            .map_err(|err| api_error("create", object, err))?;
+        let created = within(
+            self.timeouts.write,
+            "create",
+            || object.to_string(),
+            async {
+                api.create(&params, &data)
+                    .await
+                    .map_err(|err| api_error("create", object, err))
+            },
+        )
+        .await?;
         to_value("create", object, &created)
     }
 
@@ -345,10 +443,17 @@ impl Cluster {
     ) -> Result<Value> {
         let api = self.api(resource, object.namespace.as_deref());
         let data = from_value("update", object, value)?;
-        let replaced = api
-            .replace(&object.name, &post_params(options), &data)
-            .await
-            .map_err(|err| api_error("update", object, err))?;
+        let replaced = within(
+            self.timeouts.write,
+            "update",
+            || object.to_string(),
+            async {
+                api.replace(&object.name, &post_params(options), &data)
+                    .await
+                    .map_err(|err| api_error("update", object, err))
+            },
+        )
+        .await?;
         to_value("update", object, &replaced)
     }
 
@@ -364,10 +469,12 @@ impl Cluster {
         let mut params = PatchParams::apply(&options.field_manager);
         params.force = options.force;
         params.dry_run = options.dry_run;
-        let applied = api
-            .patch(&object.name, &params, &Patch::Apply(value))
-            .await
-            .map_err(|err| api_error("apply", object, err))?;
+        let applied = within(self.timeouts.write, "apply", || object.to_string(), async {
+            api.patch(&object.name, &params, &Patch::Apply(value))
+                .await
+                .map_err(|err| api_error("apply", object, err))
+        })
+        .await?;
         to_value("apply", object, &applied)
     }
 
@@ -385,11 +492,19 @@ impl Cluster {
             propagation_policy: Some(PropagationPolicy::Background),
             ..DeleteParams::default()
         };
-        match api.delete(&object.name, &params).await {
-            Ok(_) => Ok(true),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-            Err(err) => Err(api_error("delete", object, err)),
-        }
+        within(
+            self.timeouts.write,
+            "delete",
+            || object.to_string(),
+            async {
+                match api.delete(&object.name, &params).await {
+                    Ok(_) => Ok(true),
+                    Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+                    Err(err) => Err(api_error("delete", object, err)),
+                }
+            },
+        )
+        .await
     }
 }
 

@@ -467,6 +467,7 @@ mod tests {
                 got.contains(want),
                 "config {text:?}\n got: {got}\nwant: {want}"
             );
+            assert!(!got.contains('\n'), "one line: {got}");
         }
     }
 

@@ -64,9 +64,16 @@ impl Assertion {
             ("absent", None) => Ok(Assertion::Absent),
             ("exists" | "absent", Some(_)) => Err(format!("assertion `{name}` takes no argument")),
             ("equals", Some(value)) => Ok(Assertion::Equals(value)),
-            ("matches", Some(Value::String(pattern))) => Regex::new(&pattern)
-                .map(Assertion::Matches)
-                .map_err(|err| format!("assertion `matches`: invalid regex `{pattern}`: {err}")),
+            ("matches", Some(Value::String(pattern))) => {
+                Regex::new(&pattern).map(Assertion::Matches).map_err(|err| {
+                    // The regex crate draws a multi-line caret diagram; messages stay one line.
+                    format!(
+                        "assertion `matches`: invalid regex `{}`: {}",
+                        crate::quote::short(&pattern),
+                        regex_cause(&err)
+                    )
+                })
+            }
             ("matches", Some(_)) => Err("assertion `matches` needs a regex string".to_owned()),
             ("one-of", Some(Value::Array(values))) if !values.is_empty() => {
                 Ok(Assertion::OneOf(values))
@@ -119,8 +126,13 @@ pub struct Query {
 
 impl Query {
     pub fn parse(text: &str) -> Result<Query, String> {
-        let query = jsonpath_rust::parser::parse_json_path(text)
-            .map_err(|err| format!("invalid JSONPath `{text}`: {err}"))?;
+        let query = jsonpath_rust::parser::parse_json_path(text).map_err(|err| {
+            format!(
+                "invalid JSONPath `{}`: {}",
+                crate::quote::short(text),
+                crate::quote::one_line(&err.to_string())
+            )
+        })?;
         Ok(Query {
             text: text.to_owned(),
             query,
@@ -271,4 +283,13 @@ impl Linter for CustomRules {
         }
         Ok(findings)
     }
+}
+
+/// The cause of a regex error on one line: the `error: ...` line of its diagram.
+fn regex_cause(err: &regex::Error) -> String {
+    let text = err.to_string();
+    text.lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .map_or_else(|| crate::quote::one_line(&text), str::to_owned)
 }

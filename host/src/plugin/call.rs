@@ -6,6 +6,7 @@
 //! `metadata.name`, every finding for a rule the linter declared. Bad output is an error
 //! naming the plugin; nothing partial is passed on.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,8 +16,19 @@ use wasmtime::component::InstancePre;
 use super::bindings::{lint, post_render, render, types};
 use super::discovery::{Origin, exported_kind};
 use super::engine::{Host, State, root_message};
+use super::files::{self, ReadError};
 use super::sidecar::Sidecar;
-use super::{Error, Kind, Result};
+use super::{Error, Kind, Result, text};
+
+/// The largest plugin file loaded. Real components are a few MB (an interpreter for a
+/// scripting language, the largest kind, some tens of MB).
+pub const MAX_COMPONENT_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The longest `source` a guest may give an object or a document.
+const MAX_SOURCE_LEN: usize = 4096;
+
+/// The most of a guest's own text (an error, a finding) kept in a message.
+const MAX_GUEST_TEXT: usize = 2000;
 use crate::lint::{Finding, Linter, LinterError, RuleInfo, Severity};
 use crate::manifest::{Object, ObjectRef};
 
@@ -89,10 +101,7 @@ impl Plugin {
         origin: Origin,
         sidecar: Sidecar,
     ) -> Result<Plugin> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = read_component(path)?;
         let (component, from_cache) = host.compile(path, &bytes)?;
         let (kind, wit_version) = exported_kind(host.engine(), &component, path)?;
         let pre = host.instantiate_pre(path, &component)?;
@@ -167,6 +176,11 @@ impl Plugin {
         self.inner.origin
     }
 
+    /// How far the plugin is trusted: a chart's own plugins are not.
+    pub fn trust(&self) -> super::Trust {
+        self.inner.origin.trust()
+    }
+
     pub fn kind(&self) -> Kind {
         self.inner.kind
     }
@@ -206,17 +220,37 @@ impl Plugin {
     fn bad_output(&self, message: impl Into<String>) -> Error {
         Error::BadOutput {
             plugin: self.inner.name.clone(),
-            message: message.into(),
+            message: text::one_line(&message.into(), 2 * text::QUOTE_CHARS),
         }
     }
 
     fn guest_error(&self, err: types::PluginError) -> Error {
         Error::Guest {
             plugin: self.inner.name.clone(),
-            file: err.file,
+            file: err
+                .file
+                .map(|file| text::one_line(&file, text::QUOTE_CHARS)),
             line: err.line,
-            message: err.message,
+            message: text::one_line(&err.message, MAX_GUEST_TEXT),
         }
+    }
+
+    /// Checks a `source` a guest returned: it is printed after `# Source:` in a YAML stream,
+    /// so a line break in it would smuggle text (a whole object) past the linters.
+    fn check_source(&self, what: &str, source: &str) -> Result<()> {
+        if source.len() > MAX_SOURCE_LEN {
+            return Err(self.bad_output(format!(
+                "{what} source is {} bytes long, more than {MAX_SOURCE_LEN}",
+                source.len()
+            )));
+        }
+        if source.chars().any(char::is_control) {
+            return Err(self.bad_output(format!(
+                "{what} source `{}` holds a line break or another control character",
+                source.escape_debug()
+            )));
+        }
+        Ok(())
     }
 
     fn check_size(&self, size: usize) -> Result<()> {
@@ -281,6 +315,7 @@ impl Plugin {
         self.check_size(size)?;
         let mut documents = Vec::with_capacity(output.documents.len());
         for doc in output.documents {
+            self.check_source("document", &doc.source)?;
             if doc.source.is_empty() || doc.source.starts_with('/') || doc.source.contains("..") {
                 return Err(self.bad_output(format!(
                     "document source `{}` is not a path inside the chart",
@@ -319,6 +354,7 @@ impl Plugin {
             .into_iter()
             .enumerate()
             .map(|(index, object)| {
+                self.check_source(&format!("object {index}"), &object.source)?;
                 let value: Value = serde_json::from_str(&object.json).map_err(|err| {
                     self.bad_output(format!("object {index} is not valid JSON: {err}"))
                 })?;
@@ -400,16 +436,78 @@ impl Plugin {
             })
             .map(|o| o.source.clone())
             .unwrap_or_default();
+        // The object is printed in the finding's line: what the guest named stays on it.
+        let field = |s: &str| text::one_line(s, text::QUOTE_CHARS);
+        let object = ObjectRef {
+            api_version: field(&object.api_version),
+            kind: field(&object.kind),
+            namespace: object.namespace.as_deref().map(field),
+            name: field(&object.name),
+        };
+        // A finding is printed on one line; what the guest wrote is folded and bounded.
         Ok(Finding {
             rule: finding.rule,
             severity: severity(finding.severity),
-            message: finding.message,
+            message: text::one_line(&finding.message, MAX_GUEST_TEXT),
             object,
             source,
-            path: finding.path.filter(|p| !p.is_empty()),
+            path: finding
+                .path
+                .filter(|p| !p.is_empty())
+                .map(|p| text::one_line(&p, MAX_GUEST_TEXT)),
             linter: self.inner.name.clone(),
         })
     }
+}
+
+/// The bytes of the component in `path`: a regular file of at most [`MAX_COMPONENT_BYTES`]
+/// that starts like a WebAssembly component. The header is checked before the rest is read.
+fn read_component(path: &Path) -> Result<Vec<u8>> {
+    let too_large = |size, limit| Error::TooLarge {
+        path: path.to_owned(),
+        what: "plugin",
+        size,
+        limit,
+    };
+    let convert = |err: ReadError| match err {
+        ReadError::NotAFile { kind } => Error::NotAFile {
+            path: path.to_owned(),
+            kind,
+        },
+        ReadError::TooLarge { size, limit } => too_large(size, limit),
+        ReadError::Io(source) => Error::Read {
+            path: path.to_owned(),
+            source,
+        },
+    };
+    let mut opened = files::open(path, MAX_COMPONENT_BYTES).map_err(convert)?;
+    let mut header = Vec::with_capacity(8);
+    (&mut opened.file)
+        .take(8)
+        .read_to_end(&mut header)
+        .map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    check_header(path, &header)?;
+    files::read_rest(&mut opened, &mut header, MAX_COMPONENT_BYTES).map_err(convert)?;
+    Ok(header)
+}
+
+/// `\0asm`, then a version and a layer: layer 1 is a component, layer 0 a core module.
+fn check_header(path: &Path, header: &[u8]) -> Result<()> {
+    if header.len() < 8 || &header[..4] != b"\0asm" {
+        return Err(Error::NotWasm {
+            path: path.to_owned(),
+            start: text::bytes_start(header, 8),
+        });
+    }
+    if header[6..8] == [0, 0] {
+        return Err(Error::CoreModule {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn to_wit_objects(objects: &[Object]) -> Vec<types::Object> {
@@ -452,7 +550,7 @@ fn convert_rules(plugin: &str, rules: Vec<types::RuleInfo>) -> Result<Vec<RuleIn
             Ok(RuleInfo {
                 id: rule.id,
                 default_severity: severity(rule.default_severity),
-                description: rule.description,
+                description: text::one_line(&rule.description, MAX_GUEST_TEXT),
             })
         })
         .collect()
@@ -491,5 +589,37 @@ impl Linter for WasmLinter {
                 linter: self.plugin.name().to_owned(),
                 message: err.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_checked_before_compiling() {
+        let p = Path::new("p/x.wasm");
+        for (header, expected) in [
+            (&b"\0asm\x0d\0\x01\0"[..], "ok"),
+            (b"\0asm\x0e\0\x01\0", "ok"),
+            (
+                b"\0asm\x01\0\0\0",
+                "is a core WebAssembly module, not a component",
+            ),
+            (b"hello world", "it starts with `hello wo…`"),
+            (
+                b"\x7fELF\x02\x01\x01\0",
+                "it starts with `\\x7fELF\\x02\\x01\\x01\\x00`",
+            ),
+            (b"\0asm", "it starts with `\\x00asm`"),
+            (b"", "it starts with ``"),
+        ] {
+            let got = match check_header(p, header) {
+                Ok(()) => "ok".to_owned(),
+                Err(err) => err.to_string(),
+            };
+            assert!(got.contains(expected), "{header:?}: {got}");
+            assert!(!got.contains('\n'));
+        }
     }
 }

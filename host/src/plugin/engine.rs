@@ -20,7 +20,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::cache::Cache;
-use super::{Error, Result};
+use super::{Error, Result, text};
 
 /// How often the epoch advances: the granularity of the time bound.
 pub const TICK: Duration = Duration::from_millis(5);
@@ -175,7 +175,7 @@ impl Host {
         bytes: &[u8],
     ) -> Result<(Component, bool)> {
         if let Some(cache) = &self.cache
-            && let Some(component) = cache.load(&self.engine, bytes)
+            && let Some(component) = cache.load(&self.engine, bytes, path)
         {
             return Ok((component, true));
         }
@@ -185,8 +185,8 @@ impl Host {
                 message: root_message(&err),
             })?;
         if let Some(cache) = &self.cache {
-            // A cache that cannot be written costs time on the next run, nothing else.
-            let _ = cache.store(&self.engine, bytes, &component);
+            // A cache that cannot be written costs time on the next run (and one warning).
+            cache.store(&self.engine, bytes, &component);
         }
         Ok((component, false))
     }
@@ -291,11 +291,12 @@ fn start_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> Result<()> {
         })
 }
 
-/// The innermost cause of a wasmtime error: the part a user can act on.
+/// A wasmtime error's chain of causes, on one bounded line (wasmtime's messages can hold
+/// backtraces and pretty-printed byte arrays).
 pub(crate) fn root_message(err: &wasmtime::Error) -> String {
     let mut parts: Vec<String> = err.chain().map(ToString::to_string).collect();
     parts.dedup();
-    parts.join(": ")
+    text::one_line(&parts.join(": "), 2 * text::QUOTE_CHARS)
 }
 
 /// The last lines a guest wrote to stderr (a Rust panic message), on one line, bounded.
@@ -315,7 +316,7 @@ fn guest_said(stderr: &[u8]) -> String {
         }
         said = format!("...{}", &said[cut..]);
     }
-    said
+    text::one_line(&said, 2 * text::QUOTE_CHARS)
 }
 
 #[cfg(test)]

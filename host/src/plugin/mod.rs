@@ -6,29 +6,43 @@
 //! - `engine.rs`: the wasmtime engine, its epoch ticker, the empty sandbox every call gets,
 //!   per-call limits and the mapping of traps to [`Error`].
 //! - `cache.rs`: compiled components on disk, keyed by content hash, wasmtime version and
-//!   engine configuration; the one `unsafe` call of the project lives there.
+//!   engine configuration, each authenticated with the user's key; the one `unsafe` call of
+//!   the project lives there. `cache_key.rs`: that key, and the checks on the cache's folders.
+//! - `files.rs`: reading plugin files with their type and size checked first (no FIFO, no
+//!   device, no 2 GB `x.wasm`). `text.rs`: one-line, bounded quoting of what files and guests say.
 //! - `sidecar.rs`: the optional `NAME.toml` next to a plugin (enabled, order, config, limits).
-//! - `discovery.rs`: the plugin folders, in order, and [`Registry`], the plugins found there.
+//! - `settings.rs`: the user's own plugin settings (what a chart's plugins may use at most).
+//! - `discovery.rs`: the plugin folders, in order, their [`Trust`], and [`Registry`], the
+//!   plugins found there.
 //! - `call.rs`: [`Plugin`] and the three calls (render, lint, post-render), converting between
 //!   WIT types and the host's own ([`crate::manifest::Object`], [`crate::lint::Finding`]).
 //!
 //! A plugin's name is its file stem: `plugins/jinja.wasm` is the plugin `jinja`, configured by
 //! `plugins/jinja.toml`, and selected by a chart with `renderer: jinja`.
+//!
+//! Trust: plugins the user or the system installed (and `--plugins-dir`) are trusted; a
+//! chart's own `plugins/` may add plugins but never replace, disable or reconfigure a trusted
+//! one, and its plugins' limits are capped by [`Settings`] (which only the user can raise).
 
 mod bindings;
 mod cache;
+mod cache_key;
 mod call;
 mod discovery;
 mod engine;
+mod files;
+mod settings;
 mod sidecar;
+mod text;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use cache::Cache;
 pub use call::{Plugin, RenderRequest, RenderResult, WasmLinter};
-pub use discovery::{Origin, Registry, SearchPath, Warning};
+pub use discovery::{Origin, Registry, SearchPath, Trust, Warning};
 pub use engine::{Host, Limits};
+pub use settings::Settings;
 pub use sidecar::Sidecar;
 
 /// The version of the WIT package this host speaks: `kubectl-chart:plugin@0.1.0`.
@@ -84,7 +98,8 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Why a plugin could not be found, loaded or run. Every variant names the plugin or its file.
+/// Why a plugin could not be found, loaded or run. Every variant names the plugin or its file,
+/// on one line: text from a guest or a file is folded and cut ([`text::one_line`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("plugin `{plugin}` trapped: {message}")]
@@ -112,42 +127,90 @@ pub enum Error {
         line: Option<u32>,
         message: String,
     },
-    #[error("failed to read plugin `{}`", path.display())]
+    #[error("failed to read plugin `{}`", text::path(path))]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` is not a valid WebAssembly component: {message}", path.display())]
+    #[error("`{}` is not a regular file (it is {kind})", text::path(path))]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "`{}` is too large: {}, more than the {} a {what} may be",
+        text::path(path),
+        text::size(*size),
+        text::size(*limit)
+    )]
+    TooLarge {
+        path: PathBuf,
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "`{}` is not a WebAssembly component: it starts with `{start}`, not with the WebAssembly magic bytes `\\0asm`",
+        text::path(path)
+    )]
+    NotWasm { path: PathBuf, start: String },
+    #[error(
+        "`{}` is a core WebAssembly module, not a component: build it for wasm32-wasip2, or wrap it with `wasm-tools component new`",
+        text::path(path)
+    )]
+    CoreModule { path: PathBuf },
+    #[error(
+        "`{}` is not a valid WebAssembly component: {message}",
+        text::path(path)
+    )]
     InvalidComponent { path: PathBuf, message: String },
     #[error(
         "`{}` is not a kubectl-chart plugin: it exports none of the {WIT_PACKAGE} interfaces (render, lint, post-render){}",
-        path.display(),
+        text::path(path),
         found_list(exports)
     )]
     NotAPlugin { path: PathBuf, exports: Vec<String> },
     #[error(
         "`{}` was built for {WIT_PACKAGE}@{found}, which this kubectl-chart (speaking @{WIT_VERSION}) cannot run; rebuild it against @{WIT_VERSION}",
-        path.display()
+        text::path(path)
     )]
     IncompatibleVersion { path: PathBuf, found: String },
-    #[error("`{}` exports more than one plugin interface ({kinds}); a plugin must be exactly one kind", path.display())]
+    #[error(
+        "`{}` exports more than one plugin interface ({kinds}); a plugin must be exactly one kind",
+        text::path(path)
+    )]
     SeveralKinds { path: PathBuf, kinds: String },
-    #[error("`{}` does not match the {WIT_PACKAGE}@{WIT_VERSION} contract: {message}", path.display())]
+    #[error(
+        "`{}` does not match the {WIT_PACKAGE}@{WIT_VERSION} contract: {message}",
+        text::path(path)
+    )]
     Contract { path: PathBuf, message: String },
-    #[error("`{}` cannot run in the sandbox: {message}", path.display())]
+    #[error("`{}` cannot run in the sandbox: {message}", text::path(path))]
     Imports { path: PathBuf, message: String },
-    #[error("invalid plugin sidecar `{}`: {message}", path.display())]
+    #[error(
+        "`{}` is not a usable plugin name: a name is 1 to {} letters, digits, `-`, `_` or `.`",
+        text::path(path),
+        discovery::MAX_NAME_LEN
+    )]
+    BadName { path: PathBuf },
+    #[error("invalid plugin sidecar `{}`: {message}", text::path(path))]
     Sidecar { path: PathBuf, message: String },
-    #[error("failed to read plugin folder `{}`", path.display())]
+    #[error("invalid plugin settings `{}`: {message}", text::path(path))]
+    Settings { path: PathBuf, message: String },
+    #[error("failed to read plugin folder `{}`", text::path(path))]
     ReadDir {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error("plugin folder `{}` is {kind}, not a folder", text::path(path))]
+    NotAFolder { path: PathBuf, kind: &'static str },
+    #[error(
+        "plugin folder `{}` holds more than {limit} `.wasm` files; is it the right folder?",
+        text::path(path)
+    )]
+    TooManyPlugins { path: PathBuf, limit: usize },
     #[error("plugin `{name}` not found (searched: {searched})")]
     NotFound { name: String, searched: String },
-    #[error("plugin `{name}` is disabled by its sidecar `{}`", path.display())]
+    #[error("plugin `{name}` is disabled by its sidecar `{}`", text::path(path))]
     Disabled { name: String, path: PathBuf },
     #[error("plugin `{name}` is a {actual}, not a {expected}")]
     WrongKind {
@@ -186,6 +249,11 @@ impl Error {
         matches!(
             self,
             Error::Read { .. }
+                | Error::NotAFile { .. }
+                | Error::TooLarge { .. }
+                | Error::NotWasm { .. }
+                | Error::CoreModule { .. }
+                | Error::BadName { .. }
                 | Error::InvalidComponent { .. }
                 | Error::NotAPlugin { .. }
                 | Error::IncompatibleVersion { .. }

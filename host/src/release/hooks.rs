@@ -233,7 +233,7 @@ async fn run_one(
 ) -> Result<()> {
     let (resource, reference, body) = prepare(cluster, release, hook).await?;
     let fail = |message: String| Error::Hook {
-        hook: format!("{} {}", event.as_str(), describe(hook)),
+        hook: format!("{} hook {} ({reference})", event.as_str(), hook.source),
         message,
     };
     if hook

@@ -68,7 +68,10 @@ pub fn render_handlebars(
             let compiled = compile(&name, &notes.text)?;
             let mut context = Context::from(base);
             set_template(&mut context, &name, &base_path);
-            output.notes = Some(render_compiled(&registry, &compiled, &name, &context)?);
+            let (registry, context) = (&registry, &context);
+            output.notes = Some(super::on_render_stack(|| {
+                render_compiled(registry, &compiled, &name, context)
+            })?);
         }
     }
     Ok(output)
@@ -190,7 +193,53 @@ fn trim_final_newline(template: &mut HbTemplate) {
 }
 
 fn compile(name: &str, text: &str) -> Result<HbTemplate> {
-    HbTemplate::compile_with_name(text, name.to_owned()).map_err(|err| syntax_error(name, err))
+    let mut template = HbTemplate::compile_with_name(text, name.to_owned())
+        .map_err(|err| syntax_error(name, err))?;
+    guard_partials(&mut template);
+    Ok(template)
+}
+
+/// Wraps every `{{> partial}}` of a template (blocks and inline partials included) in the
+/// [`helpers::PARTIAL_GUARD`] block, which counts how deep partials nest: Handlebars itself
+/// has no limit, and a partial that calls itself overflowed the stack.
+fn guard_partials(template: &mut HbTemplate) {
+    let (name, mappings) = (template.name.clone(), template.mapping.clone());
+    for (index, element) in template.elements.iter_mut().enumerate() {
+        match element {
+            TemplateElement::PartialExpression(partial)
+            | TemplateElement::PartialBlock(partial) => {
+                if let Some(inner) = partial.template.as_mut() {
+                    guard_partials(inner);
+                }
+                let partial_name = match &partial.name {
+                    Parameter::Name(n) => n.clone(),
+                    Parameter::Path(p) => format!("{p:?}"),
+                    Parameter::Literal(Value::String(s)) => s.clone(),
+                    _ => "(computed)".to_owned(),
+                };
+                let original = std::mem::replace(element, TemplateElement::Comment(String::new()));
+                let mut body = HbTemplate::new();
+                body.name.clone_from(&name);
+                body.elements.push(original);
+                body.mapping.extend(mappings.get(index).cloned());
+                *element = helpers::partial_guard(partial_name, body);
+            }
+            TemplateElement::HelperBlock(block) => {
+                for inner in [block.template.as_mut(), block.inverse.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    guard_partials(inner);
+                }
+            }
+            TemplateElement::DecoratorBlock(block) => {
+                if let Some(inner) = block.template.as_mut() {
+                    guard_partials(inner);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn syntax_error(name: &str, err: handlebars::TemplateError) -> Error {

@@ -101,7 +101,7 @@ impl Rendered {
     pub fn objects(&self) -> Result<Vec<Object>> {
         let mut objects = Vec::new();
         for document in &self.documents {
-            let object = document.object().map_err(|error| Error::Manifest {
+            let object = document.objects().map_err(|error| Error::Manifest {
                 error,
                 rendered: document.text.clone(),
             })?;
@@ -291,7 +291,7 @@ pub fn render(job: &Job, plugins: &plugin::Registry) -> Result<Rendered> {
         };
         let mut objects = Vec::new();
         for document in &rendered.documents {
-            let object = document.object().map_err(|error| Error::Manifest {
+            let object = document.objects().map_err(|error| Error::Manifest {
                 error,
                 rendered: document.text.clone(),
             })?;
@@ -412,33 +412,69 @@ fn render_with_plugin(
     Ok(output)
 }
 
+/// The stack of each rendering thread: Handlebars partials nest up to 100 deep, each level
+/// several frames (a debug build needs about 6 MiB there); untouched stack costs no memory.
+/// (The Go engine grows its own stack on the heap.)
+const RENDER_STACK_SIZE: usize = 32 << 20;
+
+/// Runs `render` on a thread with a [`RENDER_STACK_SIZE`] stack.
+pub(crate) fn on_render_stack<T: Send>(render: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(RENDER_STACK_SIZE)
+            .spawn_scoped(scope, render)
+            .map_err(|err| thread_error(&err))?;
+        match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+fn thread_error(err: &std::io::Error) -> Error {
+    Error::Render {
+        template: "(renderer)".to_owned(),
+        line: None,
+        message: format!("cannot start a thread to render on: {err}"),
+    }
+}
+
 /// Maps `f` over `items` on every core, keeping the order of `items`.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Vec<Result<R>> {
     parallel_chunks(items, |chunk| chunk.iter().map(&f).collect())
 }
 
-/// Runs `f` on consecutive chunks of `items`, one chunk per core (small inputs stay on this
-/// thread), and concatenates the results in order. `f` must return one result per item.
-pub fn parallel_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+/// Runs `f` on consecutive chunks of `items`, one chunk per core (small inputs make one
+/// chunk), each on a thread with a [`RENDER_STACK_SIZE`] stack, and concatenates the results
+/// in order. `f` must return one result per item. A thread that cannot start is an error.
+pub fn parallel_chunks<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> Vec<Result<R>> + Sync,
+) -> Vec<Result<R>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().div_ceil(8))
         .max(1);
-    if workers == 1 {
-        return f(items);
-    }
-    let chunk = items.len().div_ceil(workers);
+    let chunk = items.len().div_ceil(workers).max(1);
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || f(part)))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(RENDER_STACK_SIZE)
+                    .spawn_scoped(scope, move || f(part))
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
+            .flat_map(|handle| match handle.map(|h| h.join()) {
+                Ok(Ok(results)) => results,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(err) => vec![Err(thread_error(&err))],
             })
             .collect()
     })

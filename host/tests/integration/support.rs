@@ -1,10 +1,11 @@
 //! A small builder that runs the real `kubectl-chart` binary and checks what it did.
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The binary under test.
 pub fn bin() -> &'static Path {
@@ -93,10 +94,13 @@ impl TempChart {
 pub struct Test {
     args: Vec<String>,
     env: BTreeMap<String, String>,
+    env_remove: BTreeSet<String>,
     stdin: Option<Vec<u8>>,
     status: Option<i32>,
     program: Option<PathBuf>,
     dir: Option<PathBuf>,
+    timeout: Option<Duration>,
+    data_limit_mib: Option<u64>,
 }
 
 impl Test {
@@ -127,6 +131,7 @@ impl Test {
     }
 
     pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env_remove.remove(key);
         self.env.insert(
             key.to_owned(),
             value.as_ref().to_string_lossy().into_owned(),
@@ -137,6 +142,28 @@ impl Test {
     /// The working directory of the run.
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
+        self
+    }
+
+    /// Removes `key` from the environment the program sees.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env.remove(key);
+        self.env_remove.insert(key.to_owned());
+        self
+    }
+
+    /// Kills the program and fails the test if it has not finished after `limit`: a hang
+    /// becomes a failure, not a stuck test run. (Not a speed check: the limit is generous.)
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Runs the program with its data segment (heap and writable private mappings) limited
+    /// to `mib` MiB (`ulimit -d`), so reading a hostile input whole fails the test instead
+    /// of passing slowly.
+    pub fn data_limit_mib(mut self, mib: u64) -> Self {
+        self.data_limit_mib = Some(mib);
         self
     }
 
@@ -154,7 +181,18 @@ impl Test {
     /// Runs and checks the exit status; returns the output for further checks.
     pub fn run(self) -> Run {
         let program = self.program.clone().unwrap_or_else(|| bin().to_owned());
-        let mut command = Command::new(&program);
+        let mut command = match self.data_limit_mib {
+            Some(mib) => {
+                let mut command = Command::new("bash");
+                command
+                    .arg("-c")
+                    .arg("ulimit -d \"$0\" && exec \"$@\"")
+                    .arg((mib * 1024).to_string())
+                    .arg(&program);
+                command
+            }
+            None => Command::new(&program),
+        };
         command
             .args(&self.args)
             .env("NO_COLOR", "1")
@@ -170,12 +208,24 @@ impl Test {
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
+        for key in &self.env_remove {
+            command.env_remove(key);
+        }
         let mut child = command.spawn().expect("spawn");
         if let Some(input) = &self.stdin {
             let mut pipe = child.stdin.take().expect("stdin");
             pipe.write_all(input).expect("write stdin");
         }
-        let output = child.wait_with_output().expect("wait");
+        let output = match self.timeout {
+            None => child.wait_with_output().expect("wait"),
+            Some(limit) => wait_with_timeout(child, limit).unwrap_or_else(|| {
+                panic!(
+                    "`{} {}` did not finish within {limit:?} and was killed",
+                    program.display(),
+                    self.args.join(" ")
+                )
+            }),
+        };
         let run = Run {
             output,
             command: format!("{} {}", program.display(), self.args.join(" ")),
@@ -192,6 +242,39 @@ impl Test {
         );
         run
     }
+}
+
+/// Waits for `child`, reading its output as it comes; `None` (after killing it) when it has
+/// not finished within `limit`.
+fn wait_with_timeout(mut child: Child, limit: Duration) -> Option<Output> {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status: ExitStatus = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Some(Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    })
 }
 
 /// What a run printed.

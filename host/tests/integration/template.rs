@@ -136,7 +136,7 @@ fn release_chart_capabilities_and_template_context() {
     let data = &out["items"][0]["data"];
     assert_eq!(data["release"], "rel ns1 1 true false kubectl-chart");
     assert_eq!(data["chart"], "t 0.1.0");
-    // As with helm: `--kube-version 1.31` is `v1.31`.
+    // As helm v4 renders `--kube-version 1.31`: unpadded.
     assert_eq!(data["kube"], "v1.31 1 31");
     assert_eq!(data["template"], "t/templates/ctx.yaml t/templates");
 }

@@ -261,6 +261,38 @@ fn set_errors_name_the_part() {
     assert!(set(Set, &[&deep]).is_ok());
 }
 
+#[test]
+fn set_nesting_of_lists_is_bounded() {
+    use Kind::*;
+    // The top map, `a`'s list and 98 more lists: the limit exactly.
+    let at_limit = format!("a{}=1", "[0]".repeat(crate::yaml::MAX_DEPTH - 1));
+    let got = set(Set, &[&at_limit]).unwrap();
+    let mut inner = &got["a"];
+    for _ in 0..crate::yaml::MAX_DEPTH - 1 {
+        inner = &inner[0];
+    }
+    assert_eq!(inner, &json!(1));
+    let cases = [
+        format!("a{}=1", "[0]".repeat(crate::yaml::MAX_DEPTH)),
+        format!("a{}=1", "[0]".repeat(30_000)),
+        format!("a{}.b=1", "[0].b".repeat(60)),
+        // 29 names, each holding a list: 59 levels, within both limits.
+        format!("{}a[0][0]=1", "a[0].".repeat(29)),
+    ];
+    for arg in &cases[..3] {
+        for kind in [Set, String, File, Literal, Json] {
+            let err = set(kind, &[arg]).unwrap_err();
+            assert!(
+                err.contains("nest deeper than the limit of 100 levels"),
+                "{kind:?} {}: {err}",
+                &arg[..20]
+            );
+        }
+    }
+    // Names within Helm's 30 and lists between them, all under the limit.
+    assert!(set(Set, &[&cases[3]]).is_ok(), "{}", cases[3]);
+}
+
 fn options(f: impl FnOnce(&mut Options)) -> Options {
     let mut options = Options::default();
     f(&mut options);
@@ -364,6 +396,36 @@ fn errors_name_the_flag_or_file() {
         err.to_string().starts_with("values file `<stdin>` line "),
         "{err}"
     );
+}
+
+#[test]
+fn inputs_are_bounded_and_errors_stay_one_line() {
+    // An endless standard input (as `/dev/zero` is) stops at the limit.
+    let opts = options(|o| o.files = vec!["-".into()]);
+    let err = user_values(&opts, &mut std::io::repeat(b'a')).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "values file `<stdin>` is larger than the 32 MiB limit"
+    );
+    let opts = options(|o| o.set_file = vec!["a=-".into()]);
+    let err = user_values(&opts, &mut std::io::repeat(b'a')).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`<stdin>` is larger than the 32 MiB limit"),
+        "{err}"
+    );
+    // A huge flag value is quoted short, with the cause kept.
+    let huge = format!("a={}", "[".repeat(100_000));
+    let opts = options(|o| o.set_json = vec![huge]);
+    let err = user_values(&opts, &mut std::io::empty())
+        .unwrap_err()
+        .to_string();
+    assert!(err.len() < 300, "{err}");
+    assert!(
+        err.contains("…\": invalid JSON value: recursion limit exceeded"),
+        "{err}"
+    );
+    assert!(!err.contains('\n'));
 }
 
 #[test]
@@ -521,7 +583,7 @@ fn schema_violations_are_all_listed_with_paths() {
     let values = json!({"image": {"tag": 1}, "replicas": 0.0});
     let err = validate(&chart, values.as_object().unwrap()).unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with("values don't meet the specifications of the schema(s) in the following chart(s):\nc (c/values.schema.json):\n- at "), "{text}");
+    assert!(text.starts_with("values don't meet the specifications of the schema(s) in the following chart(s): c (c/values.schema.json): at "), "{text}");
     assert!(text.contains("c/values.schema.json"), "{text}");
     assert!(
         text.contains("at '/image/tag': 1 is not of type \"string\""),
@@ -532,6 +594,7 @@ fn schema_violations_are_all_listed_with_paths() {
         text.contains("at '/': \"name\" is a required property"),
         "{text}"
     );
+    assert!(!text.contains('\n'), "one line: {text}");
     // A whole float64 (every number of a values file) is an integer.
     let ok = json!({"name": "x", "replicas": 2.0});
     assert!(validate(&chart, ok.as_object().unwrap()).is_ok());

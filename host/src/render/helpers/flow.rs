@@ -77,6 +77,7 @@ pub(super) fn register(r: &mut Handlebars<'static>) {
     r.register_helper("fail", Box::new(Fail));
     r.register_helper("include", Box::new(Include));
     r.register_helper("tpl", Box::new(Tpl));
+    r.register_helper(super::PARTIAL_GUARD, Box::new(PartialGuard));
 }
 
 /// Go's `lt`/`gt` family: numbers (numeric strings too) by value, strings by bytes.
@@ -149,10 +150,11 @@ thread_local! {
     static INCLUDE_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
-struct DepthGuard;
+/// Counts one level of partial nesting (`include`, `tpl`, `{{> partial}}`) while it lives.
+pub(super) struct DepthGuard;
 
 impl DepthGuard {
-    fn enter(name: &str) -> Result<Self, RenderError> {
+    pub(super) fn enter(name: &str) -> Result<Self, RenderError> {
         let depth = INCLUDE_DEPTH.with(|d| {
             let next = d.get() + 1;
             d.set(next);
@@ -174,6 +176,27 @@ impl DepthGuard {
 impl Drop for DepthGuard {
     fn drop(&mut self) {
         INCLUDE_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// The block `render` wraps around each `{{> partial}}`: renders it one level deeper.
+struct PartialGuard;
+
+impl HelperDef for PartialGuard {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let name = h.param(0).and_then(|p| p.value().as_str()).unwrap_or("?");
+        let _depth = DepthGuard::enter(name)?;
+        match h.template() {
+            Some(template) => handlebars::Renderable::render(template, r, ctx, rc, out),
+            None => Ok(()),
+        }
     }
 }
 

@@ -37,6 +37,29 @@ pub fn register(registry: &mut Handlebars<'static>, files: Files) {
     files::register(registry, files);
 }
 
+/// The block helper `render` wraps around every `{{> partial}}` to bound how deep partials
+/// nest; its name cannot be written in a template (`__` names are reserved here).
+pub const PARTIAL_GUARD: &str = "__partial_depth";
+
+/// `{{#__partial_depth "NAME"}}{{> NAME}}{{/__partial_depth}}` around `body`, built from
+/// a compiled prototype since Handlebars' element types cannot be constructed outside it.
+pub fn partial_guard(
+    name: String,
+    body: handlebars::Template,
+) -> handlebars::template::TemplateElement {
+    use handlebars::template::{Parameter, TemplateElement};
+    let prototype =
+        handlebars::Template::compile(&format!("{{{{#{PARTIAL_GUARD}}}}}{{{{/{PARTIAL_GUARD}}}}}"));
+    let mut block = match prototype.map(|mut t| t.elements.pop()) {
+        Ok(Some(TemplateElement::HelperBlock(block))) => block,
+        // The prototype is a constant that always compiles to one block.
+        _ => return TemplateElement::Comment(format!("{{{{> {name}}}}} could not be guarded")),
+    };
+    block.params = vec![Parameter::Literal(Value::String(name))];
+    block.template = Some(body);
+    TemplateElement::HelperBlock(block)
+}
+
 /// A helper body: the arguments in, a value or an error message (without the helper's name) out.
 type Body = fn(&Args<'_, '_>) -> Result<Value, String>;
 

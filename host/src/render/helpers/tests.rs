@@ -19,6 +19,10 @@ release: {{Release.Name}}
 {{#*inline "item"}}{{this.name}}={{this.value}}{{/inline}}
 {{#*inline "strict"}}{{required "strict needs a value" Values.nothing}}{{/inline}}
 {{#*inline "loop"}}{{include "loop" this}}{{/inline}}
+{{#*inline "self"}}x{{> self}}{{/inline}}
+{{#*inline "ping"}}{{#if true}}{{> pong}}{{/if}}{{/inline}}
+{{#*inline "pong"}}{{#each (list 1)}}{{> ping}}{{/each}}{{/inline}}
+{{#*inline "twice"}}{{#if this}}{{> twice false}}{{/if}}ok{{/inline}}
 "#;
 
 fn files(map: BTreeMap<String, Vec<u8>>) -> Vec<chart::File> {
@@ -296,6 +300,16 @@ fn helpers_render_like_sprig() {
             "{{include \"loop\" this}}",
             Fails("partials nest more than 100 deep"),
         ),
+        (
+            "{{> self}}",
+            Fails("partials nest more than 100 deep (at `self`)"),
+        ),
+        ("{{> ping}}", Fails("partials nest more than 100 deep")),
+        (
+            "{{#if true}}{{> pong}}{{/if}}",
+            Fails("partials nest more than 100 deep"),
+        ),
+        ("{{> twice true}}", Is("okok")),
         ("{{tpl Values.tplText this}}", Is("name=webserver")),
         (
             "{{tpl \"{{upper name}}\" Values}} {{tpl \"{{include \\\"web.name\\\"}}\"}}",
@@ -479,7 +493,15 @@ fn helpers_render_like_sprig() {
     let ctx = Context::from(context());
     let mut failures = Vec::new();
     for (template, want) in cases {
-        let got = render(&mut registry, &ctx, template);
+        // On a stack as large as rendering gets: the partial cases nest to the limit.
+        let got = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(super::super::RENDER_STACK_SIZE)
+                .spawn_scoped(scope, || render(&mut registry, &ctx, template))
+                .expect("thread")
+                .join()
+                .expect("no panic")
+        });
         let ok = match (want, &got) {
             (Is(text), Ok(out)) => out == text,
             (Fails(part), Err(message)) => message.contains(part),
