@@ -59,10 +59,34 @@ fn values(args: &[V<'_>]) -> Vec<Value> {
     args.iter().map(|v| (*v.value).clone()).collect()
 }
 
-/// The plain data behind an object (maps and slices of Helm's named types).
+/// The plain data behind an object (maps and slices of Helm's and Sprig's named types).
 fn data(v: &Value) -> Cow<'_, Value> {
     match v {
         Value::Object(object) if matches!(object.kind(), "map" | "slice" | "array") => {
+            Cow::Owned(object.data())
+        }
+        other => Cow::Borrowed(other),
+    }
+}
+
+/// The value the comparisons see: a Go named type of a basic kind (`time.Duration`,
+/// `time.Month`) compares as its underlying number, as Go's `eq` and `lt` go by kind.
+fn basic(v: &Value) -> Cow<'_, Value> {
+    match v {
+        Value::Object(object)
+            if matches!(
+                object.kind(),
+                "bool"
+                    | "int"
+                    | "int8"
+                    | "int16"
+                    | "int32"
+                    | "int64"
+                    | "float32"
+                    | "float64"
+                    | "string"
+            ) =>
+        {
             Cow::Owned(object.data())
         }
         other => Cow::Borrowed(other),
@@ -81,6 +105,7 @@ fn length(item: &V<'_>) -> Result<usize> {
         Value::Bytes(b) => Ok(b.len()),
         Value::List(items) => Ok(items.len()),
         Value::Map(map) => Ok(map.len()),
+        Value::Dict(dict) => Ok(dict.len()),
         other => Err(format!("len of type {}", other.type_name())),
     }
 }
@@ -137,7 +162,7 @@ fn index<'d>(item: V<'d>, indexes: &[V<'d>]) -> Result<V<'d>> {
                     None => return Err(format!("index out of range: {x}")),
                 }
             }
-            Value::Map(map) => {
+            map @ (Value::Map(_) | Value::Dict(_)) => {
                 let key = match &*index.value {
                     Value::String(s) => s.clone(),
                     Value::Nil => {
@@ -150,8 +175,12 @@ fn index<'d>(item: V<'d>, indexes: &[V<'d>]) -> Result<V<'d>> {
                         ));
                     }
                 };
+                let entry = match map {
+                    Value::Dict(dict) => dict.get(&key),
+                    _ => map.as_map().and_then(|m| m.get(&*key)).cloned(),
+                };
                 V {
-                    value: Cow::Owned(map.get(&*key).cloned().unwrap_or_default()),
+                    value: Cow::Owned(entry.unwrap_or_default()),
                     iface: true,
                 }
             }
@@ -225,7 +254,7 @@ fn basic_kind(v: &Value) -> Kind {
 fn reflect_kind(v: &Value) -> &str {
     match v {
         Value::Nil => "invalid",
-        Value::Map(_) => "map",
+        Value::Map(_) | Value::Dict(_) => "map",
         Value::List(_) | Value::Bytes(_) => "slice",
         Value::Object(o) => o.kind(),
         other => other.kind(),
@@ -234,7 +263,7 @@ fn reflect_kind(v: &Value) -> &str {
 
 fn comparable(v: &Value) -> bool {
     match v {
-        Value::Map(_) | Value::List(_) | Value::Bytes(_) => false,
+        Value::Map(_) | Value::Dict(_) | Value::List(_) | Value::Bytes(_) => false,
         Value::Object(o) => !matches!(o.kind(), "map" | "slice"),
         _ => true,
     }
@@ -249,13 +278,15 @@ fn incompatible(a: &Value, b: &Value) -> String {
 }
 
 fn eq(arg1: &V<'_>, rest: &[V<'_>]) -> Result<bool> {
-    let a: &Value = &arg1.value;
+    let a = basic(&arg1.value);
+    let a: &Value = &a;
     if rest.is_empty() {
         return Err("missing argument for comparison".to_owned());
     }
     let k1 = basic_kind(a);
     for arg in rest {
-        let b: &Value = &arg.value;
+        let b = basic(&arg.value);
+        let b: &Value = &b;
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
             if !a.is_nil() && !b.is_nil() {
@@ -308,7 +339,8 @@ fn eq(arg1: &V<'_>, rest: &[V<'_>]) -> Result<bool> {
 }
 
 fn lt(arg1: &V<'_>, arg2: &V<'_>) -> Result<bool> {
-    let (a, b): (&Value, &Value) = (&arg1.value, &arg2.value);
+    let (a, b) = (basic(&arg1.value), basic(&arg2.value));
+    let (a, b): (&Value, &Value) = (&a, &b);
     let k1 = basic_kind(a);
     if k1 == Kind::Other {
         return Err("invalid type for comparison".to_owned());

@@ -556,6 +556,24 @@ impl<'s> Exec<'s> {
                 }
                 !map.is_empty()
             }
+            // Go sorts the entries first (`fmtsort`), so the body sees them as they were
+            // even if it changes the map (`set`, `unset`); no lock is held while it runs.
+            Value::Dict(dict) => {
+                let entries = dict.snapshot();
+                for (key, item) in &entries {
+                    self.one_iteration(
+                        cx,
+                        branch,
+                        mark,
+                        &V::own(Value::string(key.as_str())),
+                        Dot {
+                            value: item,
+                            iface: true,
+                        },
+                    )?;
+                }
+                !entries.is_empty()
+            }
             Value::Int(n) | Value::Int64(n) => {
                 if branch.pipe.decl.len() > 1 {
                     return Err(self.error(
@@ -907,6 +925,18 @@ impl<'s> Exec<'s> {
             );
         }
         let has_args = args.is_some_and(|a| a.len() > 1) || final_.is_some();
+        if let Value::Dict(dict) = &*receiver.value {
+            if has_args {
+                return Err(self.error(cx, format!("{name} is not a method but has arguments")));
+            }
+            return match dict.get(name) {
+                Some(v) => Ok(V {
+                    value: Cow::Owned(v),
+                    iface: true,
+                }),
+                None => self.missing_key(cx, name),
+            };
+        }
         match receiver.value {
             Cow::Borrowed(Value::Map(map)) => {
                 if has_args {
@@ -992,7 +1022,7 @@ impl<'s> Exec<'s> {
             Operand::Nil { .. } => {
                 return match typ {
                     None | Some(ArgType::Reflect) => Ok(V::invalid()),
-                    Some(ArgType::Param(Param::Any | Param::Map | Param::List)) => Ok(V {
+                    Some(ArgType::Param(p)) if p.can_be_nil() => Ok(V {
                         value: Cow::Borrowed(&NIL),
                         iface: true,
                     }),
@@ -1067,7 +1097,9 @@ impl<'s> Exec<'s> {
             Param::Int | Param::Int64 => "integer",
             Param::Uint32 => "unsigned integer",
             Param::Float64 => "float",
-            Param::Any | Param::Map | Param::List => {
+            // Go converts constants to basic kinds only: a struct, pointer, map or slice
+            // parameter cannot take one.
+            Param::Any | Param::Map | Param::List | Param::Named(_) => {
                 return self.error(
                     cx,
                     format!("can't handle {n} for arg of type {}", p.go_name()),
@@ -1084,7 +1116,7 @@ impl<'s> Exec<'s> {
         };
         if v.is_invalid() {
             return match param {
-                Param::Any | Param::Map | Param::List => Ok(v),
+                p if p.can_be_nil() => Ok(v),
                 p => Err(self.error(cx, format!("invalid value; expected {}", p.go_name()))),
             };
         }
@@ -1095,9 +1127,13 @@ impl<'s> Exec<'s> {
             (Param::Int64, Value::Int64(_)) => true,
             (Param::Float64, Value::Float(_)) => true,
             (Param::Bool, Value::Bool(_)) => true,
-            (Param::Map, Value::Map(_)) => true,
-            (Param::Map, Value::Object(o)) => o.is_map_like(),
+            // A dict passes as itself, so that the function changes the caller's map.
+            (Param::Map, Value::Map(_) | Value::Dict(_)) => true,
+            // Go assigns a map of another type (`map[string]string`, Helm's `engine.files`)
+            // to no `map[string]interface {}` parameter.
+            (Param::Map, Value::Object(o)) => o.type_name() == param.go_name(),
             (Param::List, Value::List(_)) => true,
+            (Param::Named(name), Value::Object(o)) => o.type_name() == name,
             _ => false,
         };
         if ok {

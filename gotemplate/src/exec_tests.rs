@@ -416,6 +416,66 @@ fn argument_conversion_follows_the_signature() {
     ]);
 }
 
+/// Go's own `slice`, which Helm never sees: Sprig's replaces it (see
+/// `sprigs_slice_replaces_gos`).
+#[test]
+fn go_slice_builtin() {
+    let cases = [
+        (
+            "{{ slice .Values.l 1 }} {{ slice \"abcd\" 1 3 }} {{ slice .Values.l 0 1 2 }}",
+            Ok("[b c] bc [a]"),
+        ),
+        (
+            "{{ slice .Values.l 2 1 }}",
+            Err(
+                "template: t:1:3: executing \"t\" at <slice .Values.l 2 1>: error calling slice: invalid slice index: 2 > 1",
+            ),
+        ),
+        (
+            "{{ slice \"abc\" 0 1 2 }}",
+            Err(
+                "template: t:1:3: executing \"t\" at <slice \"abc\" 0 1 2>: error calling slice: cannot 3-index slice a string",
+            ),
+        ),
+    ];
+    for (text, expected) in cases {
+        let mut set = TemplateSet::new(FuncMap::builtins());
+        set.parse("t", text).expect("parses");
+        let got = set
+            .execute("t", &data("l: [a, b, c]"), &FixedEnv)
+            .map_err(|e| e.to_string());
+        let expected = expected.map(str::to_owned).map_err(str::to_owned);
+        assert_eq!(got, expected, "{text}");
+    }
+}
+
+/// In Helm's function map Sprig's `slice` replaces Go's, as a `FuncMap` entry replaces a
+/// built-in in Go (outputs and errors from helm v4.1.4).
+#[test]
+fn sprigs_slice_replaces_gos() {
+    check(&[
+        (
+            "{{ slice .Values.l 1 }} {{ slice .Values.l 0 1 2 }}",
+            "l: [a, b, c]",
+            Ok("[b c] [a]"),
+        ),
+        (
+            "{{ slice \"abcd\" 1 3 }}",
+            "",
+            Err(
+                "template: t:1:3: executing \"t\" at <slice \"abcd\" 1 3>: error calling slice: list should be type of slice or array but string",
+            ),
+        ),
+        (
+            "{{ slice .Values.l 2 1 }}",
+            "l: [a, b, c]",
+            Err(
+                "template: t:1:3: executing \"t\" at <slice .Values.l 2 1>: error calling slice: reflect.Value.Slice: slice index out of bounds",
+            ),
+        ),
+    ]);
+}
+
 #[test]
 fn builtins_follow_go() {
     check(&[
@@ -433,25 +493,6 @@ fn builtins_follow_go() {
             "{{ index .Values.l 1 }} {{ index .Values.m \"k\" }} {{ index .Values.m \"no\" }} {{ index \"ab\" 1 }}",
             "l: [a, b]\nm: {k: v}",
             Ok("b v <no value> 98"),
-        ),
-        (
-            "{{ slice .Values.l 1 }} {{ slice \"abcd\" 1 3 }} {{ slice .Values.l 0 1 2 }}",
-            "l: [a, b, c]",
-            Ok("[b c] bc [a]"),
-        ),
-        (
-            "{{ slice .Values.l 2 1 }}",
-            "l: [a, b, c]",
-            Err(
-                "template: t:1:3: executing \"t\" at <slice .Values.l 2 1>: error calling slice: invalid slice index: 2 > 1",
-            ),
-        ),
-        (
-            "{{ slice \"abc\" 0 1 2 }}",
-            "",
-            Err(
-                "template: t:1:3: executing \"t\" at <slice \"abc\" 0 1 2>: error calling slice: cannot 3-index slice a string",
-            ),
         ),
         (
             "{{ len .obj }}",
@@ -781,4 +822,90 @@ fn render_strips_no_value_as_helm_does() {
         Ok("a: <no value>|<no value>".into())
     );
     assert_eq!(set.render("t", &data(""), &FixedEnv), Ok("a: |".into()));
+}
+
+/// A dict that holds itself (twice, so that a walk that does not stop at the first cycle
+/// takes exponential time): Go's `fmt` and go-yaml overflow their stack on it and its
+/// `encoding/json` reports the cycle; here printing stops with `...`, the JSON-based
+/// encoders fail as Go's (their plain forms swallow the error, as in Helm), and the others
+/// fail on depth. Each of these would hang or overflow the stack without those bounds.
+#[test]
+fn a_dict_holding_itself_never_hangs() {
+    let cyclic = "{{ $x := dict }}{{ $_ := set $x \"k\" $x }}{{ $_ := set $x \"j\" $x }}";
+    let cases = [
+        (
+            "[{{ toJson $x }}][{{ toYaml $x }}][{{ toYamlPretty $x }}]",
+            Ok("[][][]"),
+        ),
+        (
+            "{{ mustToJson $x }}",
+            Err(
+                "error calling mustToJson: json: unsupported value: encountered a cycle via map[string]interface {}",
+            ),
+        ),
+        (
+            "{{ mustToYaml $x }}",
+            Err(
+                "error calling mustToYaml: error marshaling into JSON: json: unsupported value: encountered a cycle via map[string]interface {}",
+            ),
+        ),
+        (
+            "{{ mustToToml $x }}",
+            Err("error calling mustToToml: value nested deeper than 1000 levels"),
+        ),
+        (
+            "{{ mustDeepCopy $x }}",
+            Err("error calling mustDeepCopy: deepCopy error: values nested too deeply"),
+        ),
+        (
+            "{{ len $x }} {{ keys $x | sortAlpha }} {{ deepEqual $x $x }} {{ hasKey $x.k.j.k \"j\" }}",
+            Ok("2 [j k] true true"),
+        ),
+    ];
+    // On a small thread, as a host may run templates on: deep walks grow the stack.
+    let on_small_thread = |text: String| {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || run(&text, ""))
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow")
+    };
+    for (text, expected) in cases {
+        let got = on_small_thread(format!("{cyclic}{text}"));
+        match expected {
+            Ok(out) => assert_eq!(got.as_deref(), Ok(out), "{text}"),
+            Err(message) => {
+                let err = got.expect_err(text);
+                assert!(err.ends_with(message), "{text}: {err}");
+            }
+        }
+    }
+    for (text, start) in [
+        ("{{ $x }}", "map[j:map[j:"),
+        ("{{ printf \"%v\" $x }}", "map[j:map[j:"),
+        (
+            "{{ printf \"%#v\" $x }}",
+            "map[string]interface {}{\"j\":map[string]interface {}{\"j\":",
+        ),
+        ("{{ toString $x }}", "map[j:map[j:"),
+    ] {
+        let out =
+            on_small_thread(format!("{cyclic}{text}")).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(out.starts_with(start) && out.contains("..."), "{text}");
+        // The first cycle ends the printing: a few bytes per level, once.
+        assert!(
+            out.len() < 40 * crate::value::MAX_DEPTH,
+            "{text}: {} bytes",
+            out.len()
+        );
+    }
+    let value = {
+        let dict = crate::Dict::default();
+        dict.insert("k", Value::Dict(dict.clone()));
+        dict.insert("j", Value::Dict(dict.clone()));
+        Value::Dict(dict)
+    };
+    let json = crate::encoding::convert::to_json(&value).to_string();
+    assert!(json.len() < 40 * crate::value::MAX_DEPTH && json.contains("null"));
 }

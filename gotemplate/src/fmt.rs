@@ -142,6 +142,10 @@ struct Flags {
 struct Printer {
     buf: String,
     f: Flags,
+    /// A value nested past [`crate::value::MAX_DEPTH`] was met (a dict holding itself):
+    /// nothing more of the current argument prints, so that a map holding itself twice
+    /// costs linear time, not exponential.
+    cut: bool,
 }
 
 /// Go refuses widths and precisions above a million (`tooLarge`).
@@ -302,6 +306,7 @@ impl Printer {
 
     /// A top-level operand (Go's `printArg`).
     fn print_arg(&mut self, arg: &Value, verb: char) {
+        self.cut = false;
         if arg.is_nil() {
             match verb {
                 'T' | 'v' => self.pad_str("<nil>"),
@@ -326,6 +331,15 @@ impl Printer {
     }
 
     fn print_value_inner(&mut self, value: &Value, verb: char, depth: usize) {
+        if self.cut {
+            return;
+        }
+        if depth > crate::value::MAX_DEPTH {
+            // A dict holding itself: Go overflows its stack; here the argument ends.
+            self.buf.push_str("...");
+            self.cut = true;
+            return;
+        }
         match value {
             Value::Nil => {
                 if depth == 0 {
@@ -376,6 +390,9 @@ impl Printer {
                 if self.f.sharp_v {
                     self.buf.push_str("[]interface {}{");
                     for (i, item) in items.iter().enumerate() {
+                        if self.cut {
+                            return;
+                        }
                         if i > 0 {
                             self.buf.push_str(", ");
                         }
@@ -386,6 +403,9 @@ impl Printer {
                 }
                 self.buf.push('[');
                 for (i, item) in items.iter().enumerate() {
+                    if self.cut {
+                        return;
+                    }
                     if i > 0 {
                         self.buf.push(' ');
                     }
@@ -393,31 +413,9 @@ impl Printer {
                 }
                 self.buf.push(']');
             }
-            Value::Map(map) => {
-                if self.f.sharp_v {
-                    self.buf.push_str("map[string]interface {}{");
-                    for (i, (k, v)) in map.iter().enumerate() {
-                        if i > 0 {
-                            self.buf.push_str(", ");
-                        }
-                        self.buf.push_str(&quote(k));
-                        self.buf.push(':');
-                        self.print_sharp_v_elem(v, depth);
-                    }
-                    self.buf.push('}');
-                    return;
-                }
-                self.buf.push_str("map[");
-                for (i, (k, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push(' ');
-                    }
-                    self.fmt_string(k, &Value::string(k.as_str()), verb);
-                    self.buf.push(':');
-                    self.print_value(v, verb, depth + 1);
-                }
-                self.buf.push(']');
-            }
+            Value::Map(map) => self.print_map(map, verb, depth),
+            // A copy, so that no lock is held while nested values print.
+            Value::Dict(dict) => self.print_map(&dict.snapshot(), verb, depth),
             Value::Object(object) => match verb {
                 'v' | 's' => {
                     let text = object.format_v();
@@ -426,6 +424,38 @@ impl Printer {
                 _ => self.print_value(&object.data(), verb, depth),
             },
         }
+    }
+
+    fn print_map(&mut self, map: &crate::value::Map, verb: char, depth: usize) {
+        if self.f.sharp_v {
+            self.buf.push_str("map[string]interface {}{");
+            for (i, (k, v)) in map.iter().enumerate() {
+                if self.cut {
+                    return;
+                }
+                if i > 0 {
+                    self.buf.push_str(", ");
+                }
+                self.buf.push_str(&quote(k));
+                self.buf.push(':');
+                self.print_sharp_v_elem(v, depth);
+            }
+            self.buf.push('}');
+            return;
+        }
+        self.buf.push_str("map[");
+        for (i, (k, v)) in map.iter().enumerate() {
+            if self.cut {
+                return;
+            }
+            if i > 0 {
+                self.buf.push(' ');
+            }
+            self.fmt_string(k, &Value::string(k.as_str()), verb);
+            self.buf.push(':');
+            self.print_value(v, verb, depth + 1);
+        }
+        self.buf.push(']');
     }
 
     fn print_sharp_v_elem(&mut self, item: &Value, depth: usize) {

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::value::{Map, Value};
+use crate::value::{Dict, Map, Value};
 
 /// What a function returns.
 pub type FuncResult = Result<Value, FuncError>;
@@ -54,10 +54,15 @@ pub enum Param {
     Float64,
     /// `bool`.
     Bool,
-    /// `map[string]interface{}` (Helm's `chartutil.Values` is assignable to it).
+    /// `map[string]interface{}`: a [`Value::Map`] or a [`Value::Dict`] (passed as the same
+    /// shared map, so that the function may change it for the caller).
     Map,
     /// `[]interface{}`.
     List,
+    /// A Go struct or named type, given by its `%T` name (`time.Time`, `sprig.certificate`):
+    /// the argument must be a value of exactly that type (an [`crate::Object`] whose
+    /// `type_name` is this); no constant converts to it.
+    Named(&'static str),
 }
 
 impl Param {
@@ -73,6 +78,17 @@ impl Param {
             Param::Bool => "bool",
             Param::Map => "map[string]interface {}",
             Param::List => "[]interface {}",
+            Param::Named(name) => name,
+        }
+    }
+
+    /// Whether Go's nil is a value of this type (`interface{}`, maps, slices, pointers),
+    /// which a missing value or the `nil` constant then converts to.
+    pub fn can_be_nil(self) -> bool {
+        match self {
+            Param::Any | Param::Map | Param::List => true,
+            Param::Named(name) => name.starts_with('*'),
+            _ => false,
         }
     }
 }
@@ -132,6 +148,11 @@ pub trait Env: Send + Sync {
     ) -> Result<Value, String> {
         let _ = (api_version, kind, namespace, name);
         Ok(Value::map(Map::new()))
+    }
+    /// Sprig's `getHostByName`: the addresses `name` resolves to. This crate does no I/O, so
+    /// the default refuses; a host that allows DNS lookups overrides it.
+    fn lookup_host(&self, name: &str) -> Result<Vec<String>, String> {
+        Err(format!("cannot resolve {name:?}: DNS lookups are disabled"))
     }
 }
 
@@ -201,10 +222,32 @@ impl<'a> Args<'a> {
     pub fn map(&self, index: usize) -> Result<Map, FuncError> {
         match self.get(index) {
             Value::Map(map) => Ok((**map).clone()),
+            Value::Dict(dict) => Ok(dict.snapshot()),
             Value::Nil => Ok(Map::new()),
             Value::Object(object) if object.is_map_like() => match object.data() {
                 Value::Map(map) => Ok((*map).clone()),
+                Value::Dict(dict) => Ok(dict.snapshot()),
                 _ => Ok(Map::new()),
+            },
+            other => Err(wrong_type(Param::Map, other)),
+        }
+    }
+}
+
+impl<'a> Args<'a> {
+    /// A `map[string]interface{}` parameter that the function may change in place, as Go
+    /// functions change the map they are given: a [`Value::Dict`] is returned as the same
+    /// shared map; any other map is copied into a new one (nil gives `None`: Go's nil map,
+    /// which reads as empty and panics on assignment).
+    pub fn dict(&self, index: usize) -> Result<Option<Dict>, FuncError> {
+        match self.get(index) {
+            Value::Dict(dict) => Ok(Some(dict.clone())),
+            Value::Map(map) => Ok(Some(Dict::new((**map).clone()))),
+            Value::Nil => Ok(None),
+            Value::Object(object) if object.is_map_like() => match object.data() {
+                Value::Dict(dict) => Ok(Some(dict)),
+                Value::Map(map) => Ok(Some(Dict::new((*map).clone()))),
+                _ => Ok(Some(Dict::default())),
             },
             other => Err(wrong_type(Param::Map, other)),
         }

@@ -9,7 +9,8 @@
 //! - [`TemplateSet`]: templates parsed once into one namespace, executed by name, in
 //!   parallel if the host wishes;
 //! - [`Error`]: Go's error texts, and Helm's rewording of them ([`Error::helm_message`]);
-//! - [`fmt`]: Go's `fmt.Sprint`/`Sprintf`/`Sprintln` over template values.
+//! - [`fmt`]: Go's `fmt.Sprint`/`Sprintf`/`Sprintln` over template values;
+//! - [`sprig`]: Sprig's function library, as Helm registers it.
 //!
 //! ```
 //! use kchart_gotemplate::{FuncMap, TemplateSet, Value, Map, func::FixedEnv};
@@ -49,4 +50,4 @@ pub use error::{CallCause, Error, ExecError, ParseError};
 pub use func::{Args, Env, Func, FuncDef, FuncError, FuncResult, Param, Sig};
 pub use funcmap::FuncMap;
 pub use template::{Limits, Options, TemplateSet, helm_parse_order, strip_no_value};
-pub use value::{Map, Object, Value};
+pub use value::{Dict, Map, MapRef, Object, Value};

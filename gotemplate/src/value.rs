@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncResult;
 
@@ -38,6 +39,11 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     /// `map[string]interface{}`.
     Map(Arc<Map>),
+    /// `map[string]interface{}` shared by reference, as every Go map is: Sprig's `set`, `unset`,
+    /// `merge` and `mergeOverwrite` change it in place, and every copy of the value sees the
+    /// change (`$_ := set $d "k" "v"` then `$d.k`). Same Go type and kind as [`Value::Map`];
+    /// see [`Dict`].
+    Dict(Dict),
     /// A Go struct, pointer or named type with fields and methods.
     Object(Arc<dyn Object>),
 }
@@ -99,6 +105,13 @@ pub trait Object: fmt::Debug + Send + Sync {
     fn is_map_like(&self) -> bool {
         self.kind() == "map"
     }
+
+    /// The concrete value, for functions that take this Go type as a parameter (Sprig's
+    /// `dateModify` takes a `time.Time`, `genSignedCert` a `certificate`) and need more than
+    /// its fields: `Some(self)` in types that want to be recognised.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 impl Value {
@@ -112,6 +125,11 @@ impl Value {
 
     pub fn map(map: Map) -> Value {
         Value::Map(Arc::new(map))
+    }
+
+    /// A new shared, mutable map (what Sprig's `dict` makes).
+    pub fn dict(map: Map) -> Value {
+        Value::Dict(Dict::new(map))
     }
 
     pub fn object(object: impl Object + 'static) -> Value {
@@ -151,6 +169,47 @@ impl Value {
         }
     }
 
+    /// A map of either representation ([`Value::Map`] or [`Value::Dict`]), for reading. A
+    /// `Dict` stays read-locked while the returned guard lives: do not change the same dict
+    /// before dropping it.
+    pub fn map_ref(&self) -> Option<MapRef<'_>> {
+        match self {
+            Value::Map(map) => Some(MapRef::Plain(map)),
+            Value::Dict(dict) => Some(MapRef::Shared(dict.read())),
+            _ => None,
+        }
+    }
+
+    /// This value with every map in it, at any depth, turned into a shared [`Value::Dict`], so
+    /// that Sprig's in-place changes reach every reference to it, as they do in Helm (where a
+    /// chart may `set` into `.Values` and read the change in a later template). Lists are
+    /// rebuilt only when something inside them changes.
+    pub fn into_shared(self) -> Value {
+        match self {
+            Value::Map(map) => {
+                let map = Arc::try_unwrap(map).unwrap_or_else(|shared| (*shared).clone());
+                Value::dict(
+                    map.into_iter()
+                        .map(|(key, value)| (key, value.into_shared()))
+                        .collect(),
+                )
+            }
+            Value::List(items) if items.iter().any(Value::has_plain_map) => {
+                let items = Arc::try_unwrap(items).unwrap_or_else(|shared| (*shared).clone());
+                Value::list(items.into_iter().map(Value::into_shared).collect())
+            }
+            other => other,
+        }
+    }
+
+    fn has_plain_map(&self) -> bool {
+        match self {
+            Value::Map(_) => true,
+            Value::List(items) => items.iter().any(Value::has_plain_map),
+            _ => false,
+        }
+    }
+
     /// The Go type, as `%T` and Sprig's `typeOf` print it.
     pub fn type_name(&self) -> String {
         match self {
@@ -162,7 +221,7 @@ impl Value {
             Value::String(_) => "string".to_owned(),
             Value::Bytes(_) => "[]uint8".to_owned(),
             Value::List(_) => "[]interface {}".to_owned(),
-            Value::Map(_) => "map[string]interface {}".to_owned(),
+            Value::Map(_) | Value::Dict(_) => "map[string]interface {}".to_owned(),
             Value::Object(object) => object.type_name().to_owned(),
         }
     }
@@ -177,7 +236,7 @@ impl Value {
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
-            Value::Map(_) => "map",
+            Value::Map(_) | Value::Dict(_) => "map",
             Value::Object(object) => object.kind(),
         }
     }
@@ -195,9 +254,13 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(map) => !map.is_empty(),
+            Value::Dict(dict) => !dict.is_empty(),
+            // Maps, slices and Go's named basic types (`time.Duration`, `time.Month`) are
+            // true by their data, as Go looks at the underlying value; structs and
+            // non-nil pointers are always true.
             Value::Object(object) => match object.kind() {
-                "map" | "slice" => object.data().truth(),
-                _ => true,
+                "struct" | "ptr" | "func" | "chan" | "interface" => true,
+                _ => object.data().truth(),
             },
         }
     }
@@ -212,6 +275,31 @@ impl Value {
 /// the shortest form that reads back (`1e+06`, `0.1`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_v(f, 0, &mut false)
+    }
+}
+
+/// How deep `%v` and equality follow nested values before printing `...`: only a [`Dict`]
+/// that contains itself, or a template building absurdly deep lists, gets this far (Go
+/// would recurse until its stack overflows).
+pub(crate) const MAX_DEPTH: usize = 1000;
+
+impl Value {
+    /// `cut`: a value nested past [`MAX_DEPTH`] was met, printed as `...`, and nothing more
+    /// prints (a dict holding itself twice would otherwise take exponential time).
+    fn fmt_v(&self, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
+        // Deep values (a dict holding itself) recurse on a grown stack, whatever the thread.
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.fmt_v_inner(f, depth, cut))
+    }
+
+    fn fmt_v_inner(&self, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
+        if *cut {
+            return Ok(());
+        }
+        if depth > MAX_DEPTH {
+            *cut = true;
+            return f.write_str("...");
+        }
         match self {
             Value::Nil => f.write_str("<nil>"),
             Value::Bool(b) => write!(f, "{b}"),
@@ -231,26 +319,38 @@ impl fmt::Display for Value {
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
+                    if *cut {
+                        return Ok(());
+                    }
                     if i > 0 {
                         f.write_str(" ")?;
                     }
-                    write!(f, "{item}")?;
+                    item.fmt_v(f, depth + 1, cut)?;
                 }
                 f.write_str("]")
             }
-            Value::Map(map) => {
-                f.write_str("map[")?;
-                for (i, (key, value)) in map.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{key}:{value}")?;
-                }
-                f.write_str("]")
-            }
+            Value::Map(map) => fmt_map(map, f, depth, cut),
+            // A copy, so that no lock is held while nested values print (a dict may hold
+            // itself, and another thread may be waiting to write).
+            Value::Dict(dict) => fmt_map(&dict.snapshot(), f, depth, cut),
             Value::Object(object) => f.write_str(&object.format_v()),
         }
     }
+}
+
+fn fmt_map(map: &Map, f: &mut fmt::Formatter<'_>, depth: usize, cut: &mut bool) -> fmt::Result {
+    f.write_str("map[")?;
+    for (i, (key, value)) in map.iter().enumerate() {
+        if *cut {
+            return Ok(());
+        }
+        if i > 0 {
+            f.write_str(" ")?;
+        }
+        write!(f, "{key}:")?;
+        value.fmt_v(f, depth + 1, cut)?;
+    }
+    f.write_str("]")
 }
 
 impl fmt::Debug for Value {
@@ -269,6 +369,25 @@ impl fmt::Debug for Value {
 /// membership.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
+        self.eq_depth(other, 0)
+    }
+}
+
+impl Value {
+    fn eq_depth(&self, other: &Value, depth: usize) -> bool {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.eq_depth_inner(other, depth))
+    }
+
+    fn eq_depth_inner(&self, other: &Value, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let maps_eq = |a: &Map, b: &Map| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && va.eq_depth(vb, depth + 1))
+        };
         match (self, other) {
             (Value::Nil, Value::Nil) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -276,8 +395,17 @@ impl PartialEq for Value {
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.eq_depth(y, depth + 1))
+            }
+            (Value::Dict(a), Value::Dict(b)) if a.ptr_eq(b) => true,
+            (Value::Map(_) | Value::Dict(_), Value::Map(_) | Value::Dict(_)) => {
+                let copy = |v: &Value| v.map_ref().map(|m| m.clone()).unwrap_or_default();
+                maps_eq(&copy(self), &copy(other))
+            }
             (Value::Object(a), b) => a.data() == *b,
             (a, Value::Object(b)) => *a == b.data(),
             _ => false,
@@ -318,6 +446,99 @@ impl From<Vec<Value>> for Value {
 impl From<Map> for Value {
     fn from(map: Map) -> Self {
         Value::map(map)
+    }
+}
+
+/// A Go map shared by reference: the representation of [`Value::Dict`].
+///
+/// Go maps are references, and Sprig's `set`, `unset`, `merge` and `mergeOverwrite` change the
+/// map they are given, which every other reference to that map then sees. Charts rely on it
+/// (`$_ := set $ctx "key" "value"` to pass data between templates, `merge` into `.Values`), so
+/// a dict is an `Arc<RwLock<Map>>`: cloning the value clones the reference, reads take a
+/// shared lock (uncontended in a render, so cheap), writes an exclusive one.
+///
+/// Never hold a guard from [`Dict::read`] or [`Dict::write`] while locking the same dict again
+/// (a dict may contain itself): copy what you need out of the guard first.
+#[derive(Clone, Default)]
+pub struct Dict(Arc<RwLock<Map>>);
+
+impl Dict {
+    pub fn new(map: Map) -> Dict {
+        Dict(Arc::new(RwLock::new(map)))
+    }
+
+    /// Reads the map (a shared lock until the guard drops).
+    pub fn read(&self) -> RwLockReadGuard<'_, Map> {
+        // A panic elsewhere while a guard was held leaves the map as it was: still usable.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the map (an exclusive lock until the guard drops).
+    pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.write().insert(key.into(), value)
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// A copy of the entries as they are now (values are shared, as Go's would be).
+    pub fn snapshot(&self) -> Map {
+        self.read().clone()
+    }
+
+    /// Whether both are the same Go map.
+    pub fn ptr_eq(&self, other: &Dict) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The map's identity while it lives (its address), for walkers that must notice a
+    /// map holding itself.
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
+}
+
+impl fmt::Debug for Dict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dict({})", Value::Dict(self.clone()))
+    }
+}
+
+/// A read view of a map of either representation; see [`Value::map_ref`].
+pub enum MapRef<'a> {
+    Plain(&'a Map),
+    Shared(RwLockReadGuard<'a, Map>),
+}
+
+impl Deref for MapRef<'_> {
+    type Target = Map;
+
+    fn deref(&self) -> &Map {
+        match self {
+            MapRef::Plain(map) => map,
+            MapRef::Shared(guard) => guard,
+        }
     }
 }
 
@@ -414,5 +635,54 @@ mod tests {
         assert!(!Value::list(vec![]).truth());
         assert!(Value::list(vec![Value::Nil]).truth());
         assert!(Value::Int64(-1).truth());
+    }
+
+    #[test]
+    fn a_dict_is_shared_by_every_clone() {
+        let dict = Value::dict(Map::new());
+        let alias = dict.clone();
+        if let Value::Dict(d) = &dict {
+            d.insert("k", Value::from("v"));
+        }
+        assert_eq!(alias.to_string(), "map[k:v]");
+        assert_eq!(alias.type_name(), "map[string]interface {}");
+        assert_eq!(alias.kind(), "map");
+        assert!(alias.truth());
+        assert_eq!(alias, Value::map(Map::from([("k".to_owned(), "v".into())])));
+        assert_eq!(alias.map_ref().map(|m| m.len()), Some(1));
+    }
+
+    #[test]
+    fn into_shared_turns_every_map_into_a_dict() {
+        let inner = Value::map(Map::from([("x".to_owned(), Value::Int(1))]));
+        let values = Value::map(Map::from([
+            ("a".to_owned(), inner.clone()),
+            ("l".to_owned(), Value::list(vec![inner, Value::Int(2)])),
+        ]))
+        .into_shared();
+        let Value::Dict(top) = &values else {
+            panic!("not shared: {values:?}");
+        };
+        assert!(matches!(top.get("a"), Some(Value::Dict(_))));
+        match top.get("l") {
+            Some(Value::List(items)) => assert!(matches!(items[0], Value::Dict(_))),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(values.to_string(), "map[a:map[x:1] l:[map[x:1] 2]]");
+    }
+
+    #[test]
+    fn a_dict_holding_itself_prints_and_compares_without_overflow() {
+        let dict = Dict::new(Map::new());
+        dict.insert("me", Value::Dict(dict.clone()));
+        let text = Value::Dict(dict.clone()).to_string();
+        assert!(text.starts_with("map[me:map[me:"), "{}", &text[..40]);
+        assert!(text.contains("..."));
+        let other = Dict::new(Map::new());
+        other.insert("me", Value::Dict(other.clone()));
+        assert_ne!(Value::Dict(dict.clone()), Value::Dict(other.clone()));
+        // Break the cycles so the test does not leak.
+        dict.remove("me");
+        other.remove("me");
     }
 }

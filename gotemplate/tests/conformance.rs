@@ -147,10 +147,13 @@ fn values_of(case: &Case) -> Value {
     }
 }
 
+/// The data as a host passes it: maps shared ([`Value::into_shared`]), because Go's maps
+/// are references that Sprig's `set`, `unset` and `merge` change in place, and charts read
+/// those changes later (in the same template, an `include`, or another template).
 fn data_with_values(values: Value) -> Value {
     let mut top = Map::new();
     top.insert("Values".to_owned(), values);
-    Value::map(top)
+    Value::map(top).into_shared()
 }
 
 fn helm() -> PathBuf {

@@ -70,6 +70,28 @@ const FRAGMENTS: &[&str] = &[
     "{{ if .a }}",
     "{{ else }}",
     "{{ define \"e\" }}",
+    // Sprig, whose maps are shared and change in place: a map may come to hold itself.
+    "dict ",
+    "list ",
+    "set ",
+    "unset ",
+    "merge ",
+    "mergeOverwrite ",
+    "deepCopy ",
+    "deepEqual ",
+    "keys ",
+    "\"k\" ",
+    "$x ",
+    "{{ $x := dict }}",
+    "{{ $_ := set $x \"k\" $x }}",
+    "{{ $_ := set $x \"j\" $x }}",
+    "{{ $_ := set .m \"m\" .m }}",
+    "toJson ",
+    "toYaml ",
+    "toToml ",
+    "toYamlPretty ",
+    "toString ",
+    "printf \"%#v\" ",
 ];
 
 fn data() -> Value {
@@ -83,7 +105,8 @@ fn data() -> Value {
     );
     top.insert("m".into(), Value::map(m));
     top.insert("n".into(), Value::Nil);
-    Value::map(top)
+    // Shared, as a host passes values: `set .m ...` changes them for later texts too.
+    Value::map(top).into_shared()
 }
 
 #[test]

@@ -41,9 +41,28 @@ pub fn from_json(json: &Json, mode: NumberMode) -> Value {
 /// A template value as JSON, the way `encoding/json` would write it: `[]byte` as base64,
 /// Go structs as their JSON fields, integral floats as integers (JSON has one number
 /// type), and NaN or infinities as `null` (which `encoding/json` would refuse; the host
-/// gets something rather than nothing).
+/// gets something rather than nothing). A value nested deeper than [`MAX_DEPTH`] (only a
+/// map that holds itself, or a template building absurd depth, gets there) is `null`, and
+/// so is everything after it, so that a map holding itself twice costs linear time.
 pub fn to_json(value: &Value) -> Json {
+    to_json_at(value, 0, &mut false)
+}
+
+/// How deep [`to_json`] follows nested values.
+pub const MAX_DEPTH: usize = 1000;
+
+fn to_json_at(value: &Value, depth: usize, cut: &mut bool) -> Json {
+    // Deep values recurse on a grown stack, whatever the thread.
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || to_json_inner(value, depth, cut))
+}
+
+fn to_json_inner(value: &Value, depth: usize, cut: &mut bool) -> Json {
     use base64::Engine as _;
+    if *cut || depth > MAX_DEPTH {
+        *cut = true;
+        return Json::Null;
+    }
+    let mut to_json = |v: &Value| to_json_at(v, depth + 1, cut);
     match value {
         Value::Nil => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -61,7 +80,14 @@ pub fn to_json(value: &Value) -> Json {
         }
         Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
         Value::Map(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-        Value::Object(object) => to_json(&object.data()),
+        // A copy, so that no lock is held while nested values convert.
+        Value::Dict(dict) => Json::Object(
+            dict.snapshot()
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
+        ),
+        Value::Object(object) => to_json_at(&object.data(), depth, cut),
     }
 }
 

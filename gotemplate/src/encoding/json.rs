@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use std::fmt::Write as _;
 
-use super::Error;
+use super::{Error, OpenDicts};
 use crate::value::{Map, Value, format_float_v};
 
 /// Go's `maxNestingDepth`, which bounds writing here.
@@ -71,13 +71,20 @@ fn newline(out: &mut String, depth: usize) {
 }
 
 fn write_value(out: &mut String, value: &Value, format: Format) -> Result<(), Error> {
-    write_nested(out, value, format, 0)
+    write_nested(out, value, format, 0, &mut OpenDicts::default())
 }
 
-/// Writes `value` with an explicit stack of open containers; only a Go struct (an
-/// [`crate::value::Object`], whose data is made on demand) recurses, and those do not nest
-/// deeply.
-fn write_nested(out: &mut String, value: &Value, format: Format, base: usize) -> Result<(), Error> {
+/// Writes `value` with an explicit stack of open containers. A Go struct (an
+/// [`crate::value::Object`], whose data is made on demand) and a shared map (a
+/// [`crate::Dict`], written from a copy so that no lock is held) recurse, on a grown stack
+/// when deep; `open` catches a dict that holds itself.
+fn write_nested(
+    out: &mut String,
+    value: &Value,
+    format: Format,
+    base: usize,
+    open: &mut OpenDicts,
+) -> Result<(), Error> {
     let mut stack: Vec<Frame<'_>> = Vec::new();
     let mut next = Some(value);
     loop {
@@ -109,12 +116,14 @@ fn write_nested(out: &mut String, value: &Value, format: Format, base: usize) ->
                     out.push('{');
                     stack.push(Frame::Map(map.iter(), false));
                 }
-                // `depth` is the indentation level too, which an object's data shares;
-                // objects' data do not nest objects without end, so this recursion is
-                // shallow.
+                Value::Dict(dict) => open.within(dict, |open| {
+                    let map = Value::map(dict.snapshot());
+                    write_nested(out, &map, format, depth, open)
+                })?,
+                // `depth` is the indentation level too, which an object's data shares.
                 Value::Object(object) => match object.json_fields() {
-                    Some(fields) => write_struct(out, &fields, format, depth + 1)?,
-                    None => write_nested(out, &object.data(), format, depth)?,
+                    Some(fields) => write_struct(out, &fields, format, depth + 1, open)?,
+                    None => write_nested(out, &object.data(), format, depth, open)?,
                 },
             }
         }
@@ -176,6 +185,7 @@ fn write_struct(
     fields: &[(String, Value)],
     format: Format,
     depth: usize,
+    open: &mut OpenDicts,
 ) -> Result<(), Error> {
     if fields.is_empty() {
         out.push_str("{}");
@@ -197,7 +207,7 @@ fn write_struct(
         if format.indent {
             out.push(' ');
         }
-        write_nested(out, value, format, depth)?;
+        write_nested(out, value, format, depth, open)?;
     }
     if format.indent {
         newline(out, depth - 1);

@@ -53,6 +53,31 @@ impl Error {
 /// Shorthand for this module's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The shared maps ([`crate::Dict`]) being written, from the root down to the current value.
+/// Meeting one of them again means a map holds itself: `encoding/json` reports that cycle
+/// (so `toJson`, `toYaml` and their `must` forms fail as in Helm); go-yaml v3 and
+/// BurntSushi's toml would recurse until Go's stack overflows, and fail here instead.
+#[derive(Default)]
+pub(crate) struct OpenDicts(std::collections::HashSet<usize>);
+
+impl OpenDicts {
+    /// Runs `write` with `dict` open, on a grown stack when the nesting is deep.
+    pub(crate) fn within<T>(
+        &mut self,
+        dict: &crate::Dict,
+        write: impl FnOnce(&mut OpenDicts) -> Result<T>,
+    ) -> Result<T> {
+        if !self.0.insert(dict.id()) {
+            return Err(Error::UnsupportedValue(
+                "encountered a cycle via map[string]interface {}".to_owned(),
+            ));
+        }
+        let result = stacker::maybe_grow(64 * 1024, 1024 * 1024, || write(self));
+        self.0.remove(&dict.id());
+        result
+    }
+}
+
 const ANY: Sig = Sig::fixed(&[Param::Any]);
 const STRING: Sig = Sig::fixed(&[Param::String]);
 

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::Error;
+use crate::sprig::{GoDuration, GoTime, format_duration};
 use crate::value::{Map, Object, Value, format_float_v};
 
 /// Deeper than this, writing fails instead of recursing.
@@ -31,6 +32,7 @@ pub fn marshal(value: &Value) -> Result<String, Error> {
         }
         Value::Object(object) => return marshal(&object.data()),
         Value::Map(map) => enc.map(&mut Vec::new(), map, 0)?,
+        Value::Dict(dict) => enc.map(&mut Vec::new(), &dict.snapshot(), 0)?,
         Value::List(items) if is_table_array(items)? => {
             return Err(Error::Toml(
                 "toml: top-level values must be Go maps or structs".to_owned(),
@@ -46,10 +48,35 @@ struct Encoder {
     written: bool,
 }
 
+/// How BurntSushi's encoder, which reads Go values directly rather than through JSON,
+/// writes Sprig's Go types where that differs from their JSON form ([`Object::data`]).
+enum TomlForm {
+    /// `time.Time`: a bare TOML datetime (RFC 3339, as JSON has it, but unquoted), or
+    /// the local datetime, date or time it was read from.
+    Datetime(String),
+    /// `time.Duration`: its quoted `String()` text (JSON: nanoseconds).
+    Value(Value),
+}
+
+fn toml_form(object: &dyn Object) -> Option<TomlForm> {
+    let any = object.as_any()?;
+    if let Some(time) = any.downcast_ref::<GoTime>() {
+        let text = match time.location_name().as_str() {
+            "datetime-local" => time.format("2006-01-02T15:04:05.999999999"),
+            "date-local" => time.format("2006-01-02"),
+            "time-local" => time.format("15:04:05.999999999"),
+            _ => time.format("2006-01-02T15:04:05.999999999Z07:00"),
+        };
+        return Some(TomlForm::Datetime(text));
+    }
+    any.downcast_ref::<GoDuration>()
+        .map(|d| TomlForm::Value(format_duration(d.0).into()))
+}
+
 /// Whether a value is a TOML table (a map or Go struct).
 fn is_table(value: &Value) -> bool {
     match value {
-        Value::Map(_) => true,
+        Value::Map(_) | Value::Dict(_) => true,
         Value::Object(object) => is_table(&object.data()),
         _ => false,
     }
@@ -69,7 +96,7 @@ fn is_table_array(items: &[Value]) -> Result<bool, Error> {
 /// Whether a map value goes into a sub-table section rather than a `key = value` line.
 fn is_section(value: &Value) -> Result<bool, Error> {
     Ok(match value {
-        Value::Map(_) => true,
+        Value::Map(_) | Value::Dict(_) => true,
         Value::List(items) => is_table_array(items)?,
         Value::Object(object) => is_section(&object.data())?,
         _ => false,
@@ -179,12 +206,31 @@ impl Encoder {
         Ok(())
     }
 
-    /// `enc.encode(key, value)` for a value under a key.
+    /// `enc.encode(key, value)` for a value under a key. Nested tables recurse through
+    /// here, on a grown stack when deep.
     fn encode(&mut self, path: &mut Vec<String>, value: &Value, depth: usize) -> Result<(), Error> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            self.encode_inner(path, value, depth)
+        })
+    }
+
+    fn encode_inner(
+        &mut self,
+        path: &mut Vec<String>,
+        value: &Value,
+        depth: usize,
+    ) -> Result<(), Error> {
         match value {
             Value::Nil => {}
-            Value::Object(object) => self.encode(path, &object.data(), depth + 1)?,
-            Value::Map(map) => {
+            Value::Object(object)
+                if !matches!(toml_form(&**object), Some(TomlForm::Datetime(_))) =>
+            {
+                match toml_form(&**object) {
+                    Some(TomlForm::Value(form)) => self.encode(path, &form, depth + 1)?,
+                    _ => self.encode(path, &object.data(), depth + 1)?,
+                }
+            }
+            Value::Map(_) | Value::Dict(_) => {
                 if path.len() == 1 {
                     self.newline();
                 }
@@ -192,7 +238,10 @@ impl Encoder {
                 let header = format!("[{}]", dotted(path));
                 self.write(&header);
                 self.newline();
-                self.map(path, map, depth + 1)?;
+                match value {
+                    Value::Dict(dict) => self.map(path, &dict.snapshot(), depth + 1)?,
+                    _ => self.map(path, value.as_map().unwrap_or(&Map::new()), depth + 1)?,
+                }
             }
             Value::List(items) if is_table_array(items)? => {
                 for item in items.iter() {
@@ -202,18 +251,17 @@ impl Encoder {
                     self.write(&header);
                     self.newline();
                     let data;
-                    let map = match item {
-                        Value::Map(map) => map,
+                    let item = match item {
                         Value::Object(object) => {
                             data = object.data();
-                            match &data {
-                                Value::Map(map) => map,
-                                _ => continue,
-                            }
+                            &data
                         }
-                        _ => continue,
+                        other => other,
                     };
-                    self.map(path, map, depth + 1)?;
+                    let Some(map) = item.map_ref().map(|m| m.clone()) else {
+                        continue;
+                    };
+                    self.map(path, &map, depth + 1)?;
                 }
             }
             other => {
@@ -228,8 +276,13 @@ impl Encoder {
         Ok(())
     }
 
-    /// `eElement`: a value written inline.
+    /// `eElement`: a value written inline (nested arrays and inline tables recurse through
+    /// here, on a grown stack when deep).
     fn element(&mut self, value: &Value, depth: usize) -> Result<(), Error> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.element_inner(value, depth))
+    }
+
+    fn element_inner(&mut self, value: &Value, depth: usize) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep(MAX_DEPTH));
         }
@@ -260,7 +313,12 @@ impl Encoder {
                 self.write("]");
             }
             Value::Map(map) => self.inline_map(map, depth)?,
-            Value::Object(object) => self.element(&object.data(), depth + 1)?,
+            Value::Dict(dict) => self.inline_map(&dict.snapshot(), depth)?,
+            Value::Object(object) => match toml_form(&**object) {
+                Some(TomlForm::Datetime(text)) => self.write(&text),
+                Some(TomlForm::Value(form)) => self.element(&form, depth + 1)?,
+                None => self.element(&object.data(), depth + 1)?,
+            },
         }
         Ok(())
     }
@@ -371,93 +429,55 @@ fn toml_value(value: &toml::Value) -> Value {
         toml::Value::Integer(n) => Value::Int64(*n),
         toml::Value::Float(x) => Value::Float(*x),
         toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(dt) => Value::object(GoTime::from(dt)),
+        toml::Value::Datetime(dt) => datetime(dt).into_value(),
         toml::Value::Array(items) => Value::list(items.iter().map(toml_value).collect()),
         toml::Value::Table(table) => Value::map(table_to_map(table)),
     }
 }
 
-/// A TOML datetime as the Go `time.Time` BurntSushi/toml gives: `%v` prints Go's
-/// `Time.String()` (`1979-05-27 07:32:00 +0000 UTC`; local datetimes, dates and times in
-/// that library's `datetime-local`/`date-local`/`time-local` zones), JSON the RFC 3339
-/// text.
-#[derive(Debug, Clone)]
-pub struct GoTime {
-    display: String,
-    rfc3339: String,
-}
-
-impl From<&toml::value::Datetime> for GoTime {
-    fn from(dt: &toml::value::Datetime) -> Self {
-        let (year, month, day) = dt
-            .date
-            .map_or((0, 1, 1), |d| (i64::from(d.year), d.month, d.day));
-        let (hour, minute, second, nanos) = dt
-            .time
-            .map_or((0, 0, 0, 0), |t| (t.hour, t.minute, t.second, t.nanosecond));
-        let date = format!("{year:04}-{month:02}-{day:02}");
-        let clock = format!("{hour:02}:{minute:02}:{second:02}");
-        let frac = if nanos == 0 {
-            String::new()
-        } else {
-            format!(".{nanos:09}").trim_end_matches('0').to_owned()
-        };
-        let (offset_minutes, zone) = match dt.offset {
-            Some(toml::value::Offset::Z) => (0, "UTC".to_owned()),
-            Some(toml::value::Offset::Custom { minutes }) => {
-                (i32::from(minutes), offset_text(i32::from(minutes), ""))
-            }
-            None => {
-                let zone = match (dt.date.is_some(), dt.time.is_some()) {
-                    (true, true) => "datetime-local",
-                    (true, false) => "date-local",
-                    _ => "time-local",
-                };
-                (0, zone.to_owned())
-            }
-        };
-        let display = format!(
-            "{date} {clock}{frac} {} {zone}",
-            offset_text(offset_minutes, "")
-        );
-        let rfc3339_zone = if offset_minutes == 0 {
-            "Z".to_owned()
-        } else {
-            offset_text(offset_minutes, ":")
-        };
-        GoTime {
-            display,
-            rfc3339: format!("{date}T{clock}{frac}{rfc3339_zone}"),
+/// A TOML datetime as the Go `time.Time` BurntSushi/toml gives (the same type as Sprig's
+/// date functions make and take): an offset of `Z` is UTC, another offset a fixed zone
+/// named after it (`+09:00` prints `+0900 +0900`), and local datetimes, dates and times
+/// are in that library's `datetime-local`, `date-local` and `time-local` zones.
+fn datetime(dt: &toml::value::Datetime) -> GoTime {
+    let (year, month, day) = dt
+        .date
+        .map_or((0, 1, 1), |d| (i64::from(d.year), d.month, d.day));
+    let (hour, minute, second, nanos) = dt
+        .time
+        .map_or((0, 0, 0, 0), |t| (t.hour, t.minute, t.second, t.nanosecond));
+    let (offset_minutes, zone) = match dt.offset {
+        Some(toml::value::Offset::Z) => (0, "UTC".to_owned()),
+        Some(toml::value::Offset::Custom { minutes }) => {
+            (i32::from(minutes), offset_text(i32::from(minutes)))
         }
-    }
+        None => {
+            let zone = match (dt.date.is_some(), dt.time.is_some()) {
+                (true, true) => "datetime-local",
+                (true, false) => "date-local",
+                _ => "time-local",
+            };
+            (0, zone.to_owned())
+        }
+    };
+    GoTime::from_civil(
+        year,
+        i64::from(month),
+        i64::from(day),
+        i64::from(hour),
+        i64::from(minute),
+        i64::from(second),
+        nanos,
+        offset_minutes * 60,
+        &zone,
+    )
 }
 
-fn offset_text(minutes: i32, separator: &str) -> String {
+/// Go's name for a zone it only knows by offset: `+0900`.
+fn offset_text(minutes: i32) -> String {
     let sign = if minutes < 0 { '-' } else { '+' };
     let m = minutes.unsigned_abs();
-    format!("{sign}{:02}{separator}{:02}", m / 60, m % 60)
-}
-
-impl Object for GoTime {
-    fn type_name(&self) -> &str {
-        "time.Time"
-    }
-
-    fn kind(&self) -> &str {
-        "struct"
-    }
-
-    fn field(&self, _name: &str) -> Option<Value> {
-        None
-    }
-
-    fn data(&self) -> Value {
-        Value::String(self.rfc3339.as_str().into())
-    }
-
-    fn format_v(&self) -> String {
-        self.display.clone()
-    }
+    format!("{sign}{:02}{:02}", m / 60, m % 60)
 }
 
 #[cfg(test)]

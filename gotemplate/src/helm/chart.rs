@@ -101,7 +101,7 @@ fn json_kind(value: &Value) -> &'static str {
         Value::Int(_) | Value::Int64(_) | Value::Float(_) => "number",
         Value::String(_) | Value::Bytes(_) => "string",
         Value::List(_) => "array",
-        Value::Map(_) | Value::Object(_) => "object",
+        Value::Map(_) | Value::Dict(_) | Value::Object(_) => "object",
     }
 }
 

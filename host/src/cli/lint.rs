@@ -55,7 +55,7 @@ pub fn run(
     }
     let prepared = args.render.prepare(global)?;
     let chart = &prepared.job.chart;
-    let config = load_config(chart, args.lint_config.as_deref())?;
+    let mut config = load_config(chart, args.lint_config.as_deref())?;
     let registry = &prepared.plugins;
     let rendered = render::render(&prepared.job, registry)
         .inspect_err(|err| super::template::show_rendered(global, err))?;
@@ -66,6 +66,16 @@ pub fn run(
     // WASM linters run through the same runner as the built-in rules, each with its
     // `linters.<name>` entry of the config (or its sidecar config when there is none).
     let plugins = registry.linters();
+    // The chart's own config may not reconfigure or silence the user's trusted linters.
+    if args.lint_config.is_none() {
+        let trusted = plugins
+            .iter()
+            .filter(|p| p.plugin().trust() == crate::plugin::Trust::Trusted)
+            .map(|p| p.plugin().name());
+        for warning in config.protect(trusted) {
+            eprintln!("{} {warning}", colored::Colorize::yellow("warning:"));
+        }
+    }
     let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p as &dyn Linter).collect();
     let report = lint::run_all(&objects, &plugins, &config)?;
 

@@ -74,6 +74,8 @@ pub struct Config {
     rules: BTreeMap<String, RuleSetting>,
     linters: BTreeMap<String, Value>,
     custom: CustomRules,
+    /// Linters this config may not reconfigure or silence (see [`Config::protect`]).
+    protected: std::collections::BTreeSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -164,11 +166,49 @@ impl Config {
             rules,
             linters: raw.linters,
             custom: CustomRules { rules: custom },
+            protected: Default::default(),
         })
+    }
+
+    /// Keeps this config from reconfiguring or silencing the linters named `trusted` (the
+    /// user's and the organisation's plugins), as a chart's own config must not: their
+    /// `linters:` entries are dropped and no rule setting applies to their rules. Returns a
+    /// warning for each entry that was there.
+    pub fn protect<'a>(&mut self, trusted: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let source = self
+            .source
+            .clone()
+            .unwrap_or_else(|| "lint config".to_owned());
+        let mut warnings = Vec::new();
+        for name in trusted {
+            if self.linters.remove(name).is_some() {
+                warnings.push(format!(
+                    "{source}: linters.{name} is ignored: a chart's config may not reconfigure the trusted linter `{name}` (use --lint-config)"
+                ));
+            }
+            let prefix = format!("{name}/");
+            let keyed: Vec<String> = self
+                .rules
+                .keys()
+                .filter(|k| k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            for key in keyed {
+                self.rules.remove(&key);
+                warnings.push(format!(
+                    "{source}: rules.{key} is ignored: a chart's config may not change the rules of the trusted linter `{name}` (use --lint-config)"
+                ));
+            }
+            self.protected.insert(name.to_owned());
+        }
+        warnings
     }
 
     /// The setting for `rule` of `linter`: `linter/rule` wins over `rule`, field by field.
     pub fn setting(&self, linter: &str, rule: &str) -> RuleSetting {
+        if self.protected.contains(linter) {
+            return RuleSetting::default();
+        }
         let qualified = self.rules.get(&format!("{linter}/{rule}"));
         let bare = self.rules.get(rule);
         RuleSetting {
@@ -188,6 +228,9 @@ impl Config {
 
     /// The config for the linter called `name` (`null` when the file has none).
     pub fn linter_config(&self, name: &str) -> &Value {
+        if self.protected.contains(name) {
+            return &NULL;
+        }
         self.linters.get(name).unwrap_or(&NULL)
     }
 
@@ -302,6 +345,29 @@ fn assert_summary(assert: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_protected_linter_keeps_its_own_settings() {
+        let mut config = parse(
+            "rules:\n  policy/no-latest: off\n  no-latest: off\n  other/x: off\nlinters:\n  policy: {allowed: []}\n  other: {a: 1}\n",
+        )
+        .unwrap();
+        let warnings = config.protect(["policy"]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.contains("trusted linter `policy`"))
+        );
+        assert_eq!(
+            config.setting("policy", "no-latest"),
+            RuleSetting::default()
+        );
+        assert_eq!(config.linter_config("policy"), &Value::Null);
+        assert_eq!(config.setting("other", "x").enabled, Some(false));
+        assert_eq!(config.setting("builtin", "no-latest").enabled, Some(false));
+        assert_eq!(config.linter_config("other")["a"], 1);
+    }
     use crate::lint::Linter;
     use crate::manifest;
 

@@ -814,3 +814,49 @@ fn a_release_recorded_by_0_1_is_migrated_on_the_next_apply() {
     );
     assert_eq!(cluster.records("app"), [(5, "deployed".to_owned())]);
 }
+
+/// What the release commands print, as golden files (times masked).
+#[test]
+fn release_commands_print_as_recorded() {
+    let cluster = Cluster::start();
+    let v1 = chart(&[
+        ("a.yaml", &configmap("a", "v: \"1\"")),
+        ("NOTES.txt", "Thanks for installing."),
+        (
+            "t.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: smoke\n  annotations:\n    helm.sh/hook: test\nspec:\n  restartPolicy: Never\n  containers:\n    - name: t\n      image: busybox\n",
+        ),
+    ]);
+    cluster
+        .apply("app", &v1, &[])
+        .run()
+        .golden_timeless("release/apply-install.txt");
+    let v2 = chart(&[
+        ("a.yaml", &configmap("a", "v: \"2\"")),
+        ("b.yaml", &configmap("b", "v: \"2\"")),
+    ]);
+    cluster
+        .apply("app", &v2, &["--set", "x=1"])
+        .run()
+        .golden_timeless("release/apply-upgrade.txt");
+    let run = |args: &[&str], golden: &str| {
+        cluster
+            .chart()
+            .args(args)
+            .args(["-n", "shop"])
+            .run()
+            .golden_timeless(golden);
+    };
+    run(&["history", "app"], "release/history.txt");
+    run(&["history", "app", "-o", "yaml"], "release/history.yaml");
+    run(&["list"], "release/list.txt");
+    run(&["status", "app"], "release/status.txt");
+    run(&["get", "values", "app"], "release/get-values.txt");
+    run(
+        &["get", "all", "app", "--revision", "1"],
+        "release/get-all.txt",
+    );
+    run(&["rollback", "app", "1"], "release/rollback.txt");
+    run(&["test", "app"], "release/test.txt");
+    run(&["uninstall", "app"], "release/uninstall.txt");
+}

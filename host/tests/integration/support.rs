@@ -331,10 +331,29 @@ impl Run {
     /// Compares stdout with a golden file under `host/tests/golden/`; `KCHART_BLESS=1`
     /// rewrites the file instead.
     pub fn golden(&self, name: &str) -> &Self {
+        self.golden_text(name, self.stdout())
+    }
+
+    /// [`Run::golden`] with the times that change from run to run (Helm's `Mon Jan  2
+    /// 15:04:05 2006`, RFC 3339) replaced by `<TIME>`.
+    pub fn golden_timeless(&self, name: &str) -> &Self {
+        static TIMES: OnceLock<regex::Regex> = OnceLock::new();
+        let times = TIMES.get_or_init(|| {
+            regex::Regex::new(
+                r"(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})|(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)",
+            )
+            .expect("time pattern")
+        });
+        self.golden_text(
+            name,
+            times.replace_all(&self.stdout(), "<TIME>").into_owned(),
+        )
+    }
+
+    fn golden_text(&self, name: &str, actual: String) -> &Self {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/golden")
             .join(name);
-        let actual = self.stdout();
         if std::env::var_os("KCHART_BLESS").is_some() {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir golden");
             std::fs::write(&path, &actual).expect("write golden");

@@ -14,8 +14,9 @@ use base64::Engine as _;
 
 use super::emit::{Ctx, Dialect, Emitter, Style};
 use super::resolve::plain_reads_back;
-use crate::encoding::Error;
-use crate::value::{Map, Value, format_float_v};
+use crate::encoding::{Error, OpenDicts};
+use crate::sprig::{Certificate, GoDuration, GoTime, format_duration};
+use crate::value::{Map, Object, Value, format_float_v};
 
 /// Collections nested deeper than this fail to encode: go-yaml's scanner, which `toYaml`'s
 /// round trip goes through, stops at 10000 levels of `[`/`{` too.
@@ -26,7 +27,14 @@ pub const MAX_DEPTH: usize = 10_000;
 pub fn marshal(value: &Value) -> Result<String, Error> {
     let mut out = String::new();
     let mut emitter = Emitter::new(&mut out, Dialect::V2);
-    walk(&mut emitter, value, Ctx::ROOT, 0, Dialect::V2)?;
+    walk(
+        &mut emitter,
+        value,
+        Ctx::ROOT,
+        0,
+        Dialect::V2,
+        &mut OpenDicts::default(),
+    )?;
     emitter.finish();
     Ok(out)
 }
@@ -36,7 +44,14 @@ pub fn marshal(value: &Value) -> Result<String, Error> {
 pub fn marshal_pretty(value: &Value) -> Result<String, Error> {
     let mut out = String::new();
     let mut emitter = Emitter::new(&mut out, Dialect::V3);
-    walk(&mut emitter, value, Ctx::ROOT, 0, Dialect::V3)?;
+    walk(
+        &mut emitter,
+        value,
+        Ctx::ROOT,
+        0,
+        Dialect::V3,
+        &mut OpenDicts::default(),
+    )?;
     emitter.finish();
     Ok(out)
 }
@@ -61,14 +76,17 @@ enum Frame<'v> {
 }
 
 /// Walks `value` with an explicit stack of open collections, so depth costs heap, not
-/// thread stack; only a Go struct (an [`crate::value::Object`], whose data is made on
-/// demand) recurses, and those do not nest deeply. `base` counts the collections around.
+/// thread stack. A Go struct (an [`crate::value::Object`], whose data is made on demand)
+/// and a shared map (a [`crate::Dict`], written from a copy so that no lock is held)
+/// recurse, on a grown stack when deep; `open` catches a dict that holds itself. `base`
+/// counts the collections around.
 fn walk(
     e: &mut Emitter<'_>,
     value: &Value,
     ctx: Ctx,
     base: usize,
     dialect: Dialect,
+    open: &mut OpenDicts,
 ) -> Result<(), Error> {
     let mut stack: Vec<Frame<'_>> = Vec::new();
     let mut next = Some((value, ctx));
@@ -116,7 +134,19 @@ fn walk(
                     e.mapping_start(ctx);
                     stack.push(Frame::Map(sorted_entries(map, dialect).into_iter()));
                 }
-                Value::Object(object) => walk(e, &object.data(), ctx, depth + 1, dialect)?,
+                Value::Dict(dict) => open.within(dict, |open| {
+                    let map = Value::map(dict.snapshot());
+                    walk(e, &map, ctx, depth, dialect, open)
+                })?,
+                Value::Object(object) => match (dialect, v3_form(&**object)) {
+                    (Dialect::V3, Some(V3Form::Timestamp(text))) => {
+                        e.scalar(&text, Style::Plain, ctx);
+                    }
+                    (Dialect::V3, Some(V3Form::Value(value))) => {
+                        walk(e, &value, ctx, depth + 1, dialect, open)?;
+                    }
+                    _ => walk(e, &object.data(), ctx, depth + 1, dialect, open)?,
+                },
             }
         }
         let Some(frame) = stack.last_mut() else {
@@ -158,6 +188,36 @@ fn walk(
             },
         }
     }
+}
+
+/// How go-yaml v3, which encodes Go values directly rather than through JSON, writes
+/// Sprig's Go types where that differs from their JSON form ([`Object::data`]).
+enum V3Form {
+    /// `time.Time`: its RFC 3339 text as a plain timestamp (JSON quotes it).
+    Timestamp(String),
+    /// `time.Duration` as its `String()` text (JSON: nanoseconds); `sprig.certificate`
+    /// with go-yaml's lower-cased field names (JSON: `Cert`, `Key`).
+    Value(Value),
+}
+
+fn v3_form(object: &dyn Object) -> Option<V3Form> {
+    let any = object.as_any()?;
+    if any.is::<GoTime>() {
+        return match object.data() {
+            Value::String(text) => Some(V3Form::Timestamp(text.to_string())),
+            _ => None,
+        };
+    }
+    if let Some(duration) = any.downcast_ref::<GoDuration>() {
+        return Some(V3Form::Value(format_duration(duration.0).into()));
+    }
+    if let Some(cert) = any.downcast_ref::<Certificate>() {
+        let mut map = Map::new();
+        map.insert("cert".to_owned(), cert.cert.as_str().into());
+        map.insert("key".to_owned(), cert.key.as_str().into());
+        return Some(V3Form::Value(Value::map(map)));
+    }
+    None
 }
 
 /// go-yaml's float: Go's `%g`, with YAML's spellings of the special values.

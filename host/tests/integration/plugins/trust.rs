@@ -103,6 +103,54 @@ fn a_chart_cannot_disable_or_reconfigure_the_users_policy() {
 }
 
 #[test]
+fn a_charts_lint_config_cannot_silence_or_reconfigure_the_users_policy() {
+    let folder = Folder::new();
+    add_to(&folder.user_plugins(), "policy", "policy", POLICY);
+    let chart = folder.chart("shop", EVIL_POD);
+    std::fs::write(
+        chart.join(".kubectl-chart-lint.yaml"),
+        "rules:\n  policy/allowed-registries: off\nlinters:\n  policy:\n    allowed-registries: [quay.io]\n",
+    )
+    .expect("write lint config");
+    let run = user(&folder)
+        .args(["lint", arg(&chart), "-o", "json"])
+        .status(1)
+        .run();
+    assert_eq!(policy_findings(&run.json()), 1, "{}", run.stdout());
+    let stderr = run.stderr();
+    let warned = warnings(&stderr);
+    assert_eq!(warned.len(), 2, "{stderr}");
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("linters.policy is ignored")
+                && w.contains("trusted linter `policy`")),
+        "{stderr}"
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("rules.policy/allowed-registries is ignored")),
+        "{stderr}"
+    );
+
+    // The user's own config, given explicitly, is trusted and may silence the rule.
+    let own = folder.path().join("lint.yaml");
+    std::fs::write(&own, "rules:\n  policy/allowed-registries: off\n").expect("write");
+    let run = user(&folder)
+        .args([
+            "lint",
+            arg(&chart),
+            "-o",
+            "json",
+            "--lint-config",
+            arg(&own),
+        ])
+        .run();
+    assert_eq!(policy_findings(&run.json()), 0, "{}", run.stdout());
+}
+
+#[test]
 fn a_charts_plugin_cannot_take_the_name_of_a_system_plugin() {
     let folder = Folder::new();
     add_to(&folder.system_plugins(), "policy", "policy", POLICY);
