@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use kchart_gotemplate::encoding::convert::{NumberMode, from_json};
 use kchart_gotemplate::helm::{BuildInfo, Capabilities, Files, KubeVersion};
-use kchart_gotemplate::{Env, FuncMap, Map, TemplateSet, Value};
+use kchart_gotemplate::{Dict, Env, FuncMap, Map, TemplateSet, Value};
 use serde_json::Value as Json;
 
 use super::{EngineOutput, Error, Job, Result, Scope};
@@ -58,13 +58,37 @@ pub fn render(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<Engi
         .collect();
     order.sort_by(|a, b| helm_order(&a.0, &b.0));
     let env = HostEnv::new();
-    let results = super::parallel_map(&order, |(name, index, _)| {
+    let run = |(name, index, _): &&(String, usize, &str)| {
         let context = &contexts[index];
-        let data = with_template(context, name, &scopes[*index].template_name("templates"));
-        set.render(name, &data, &env)
-            .map(|text| (name.clone(), text))
-            .map_err(|err| Error::Go(message(&err)))
-    });
+        let template = template_value(name, &scopes[*index].template_name("templates"));
+        (name.clone(), context, template)
+    };
+    // Go's maps are references: a template that `set`s into `.Values` (or into its chart's
+    // context) changes what later templates read. Such charts run one template after the
+    // other in Helm's order, each seeing its chart's one context with `.Template` updated in
+    // place, as Helm runs them; the others run in parallel on copies, which cannot differ.
+    let results: Vec<Result<(String, String)>> = if templates.iter().any(|t| mutates(t.2)) {
+        crate::verbose!("a template changes maps in place: rendering in Helm's order, one by one");
+        order
+            .iter()
+            .map(|item| {
+                let (name, context, template) = run(item);
+                context.insert("Template", template);
+                set.render(&name, &Value::Dict(context.clone()), &env)
+                    .map(|text| (name, text))
+                    .map_err(|err| Error::Go(message(&err)))
+            })
+            .collect()
+    } else {
+        super::parallel_map(&order, |item| {
+            let (name, context, template) = run(item);
+            let mut data = context.read().clone();
+            data.insert("Template".into(), template);
+            set.render(&name, &Value::map(data), &env)
+                .map(|text| (name, text))
+                .map_err(|err| Error::Go(message(&err)))
+        })
+    };
     let mut output = EngineOutput::default();
     let root_notes = scopes
         .first()
@@ -112,12 +136,41 @@ fn message(err: &kchart_gotemplate::Error) -> String {
     }
 }
 
-/// Each member chart's render values, indexed by scope; subcharts are built before their
-/// parents so that `.Subcharts` holds them.
-fn contexts(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<BTreeMap<usize, Map>> {
+/// Each member chart's render values (Helm's `recAllTpls`), indexed by scope, as shared maps:
+/// `.Values` of a subchart is its section of the parent's `.Values` itself (not a copy), and
+/// `.Subcharts.<name>` is the subchart's own context, so in-place changes reach every holder
+/// as in Helm.
+fn contexts(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<BTreeMap<usize, Dict>> {
     let release = release_value(job);
     let capabilities = capabilities_value(job)?;
-    let mut built: BTreeMap<usize, Map> = BTreeMap::new();
+    // `.Values` top down: the root's whole tree made shared once, then each subchart's
+    // section of its parent's (Helm's `Table("Values." + name)`: a fresh map when the
+    // section is not a map).
+    let mut values: Vec<Option<Value>> = vec![None; scopes.len()];
+    for index in 0..scopes.len() {
+        let own = match values[index].take() {
+            Some(value) => value,
+            // File numbers are f64 JSON numbers and `--set` integers i64: Go's float64 and
+            // int64.
+            None => from_json(
+                &Json::Object(scopes[index].values.clone()),
+                NumberMode::Plain,
+            )
+            .into_shared(),
+        };
+        for &sub in &scopes[index].subcharts {
+            let section = match &own {
+                Value::Dict(dict) => dict.get(scopes[sub].chart.name()),
+                _ => None,
+            };
+            values[sub] = Some(match section {
+                Some(section @ Value::Dict(_)) => section,
+                _ => Value::dict(Map::new()),
+            });
+        }
+        values[index] = Some(own);
+    }
+    let mut built: BTreeMap<usize, Dict> = BTreeMap::new();
     // Scopes are listed parents first: build in reverse so children exist first.
     for index in (0..scopes.len()).rev() {
         let scope = &scopes[index];
@@ -126,7 +179,7 @@ fn contexts(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<BTreeM
             if let Some(context) = built.get(&sub) {
                 subcharts.insert(
                     scopes[sub].chart.name().to_owned(),
-                    Value::map(context.clone()),
+                    Value::Dict(context.clone()),
                 );
             }
         }
@@ -148,25 +201,45 @@ fn contexts(scopes: &[Scope<'_>], members: &[usize], job: &Job) -> Result<BTreeM
         );
         context.insert("Release".into(), release.clone());
         context.insert("Capabilities".into(), capabilities.clone());
-        // File numbers are f64 JSON numbers and `--set` integers i64: Go's float64 and int64.
         context.insert(
             "Values".into(),
-            from_json(&Json::Object(scope.values.clone()), NumberMode::Plain),
+            values[index]
+                .take()
+                .unwrap_or_else(|| Value::dict(Map::new())),
         );
-        context.insert("Subcharts".into(), Value::map(subcharts));
-        built.insert(index, context);
+        context.insert("Subcharts".into(), Value::dict(subcharts));
+        built.insert(index, Dict::new(context));
     }
     built.retain(|index, _| members.contains(index));
     Ok(built)
 }
 
-fn with_template(context: &Map, name: &str, base_path: &str) -> Value {
-    let mut data = context.clone();
+/// `.Template`: the template's name and its chart's `templates` folder.
+fn template_value(name: &str, base_path: &str) -> Value {
     let mut template = Map::new();
     template.insert("Name".into(), Value::from(name));
     template.insert("BasePath".into(), Value::from(base_path));
-    data.insert("Template".into(), Value::map(template));
-    Value::map(data)
+    Value::map(template)
+}
+
+/// Whether a template's actions call a function that changes a map in place (Sprig's `set`,
+/// `unset` and the `merge` family). Words outside `{{ }}` do not count; a call hidden in a
+/// string that `tpl` runs is not seen.
+fn mutates(text: &str) -> bool {
+    const MUTATORS: [&str; 6] = [
+        "set",
+        "unset",
+        "merge",
+        "mergeOverwrite",
+        "mustMerge",
+        "mustMergeOverwrite",
+    ];
+    text.split("{{").skip(1).any(|rest| {
+        let action = rest.split_once("}}").map_or(rest, |(action, _)| action);
+        action
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$'))
+            .any(|word| MUTATORS.contains(&word))
+    })
 }
 
 fn release_value(job: &Job) -> Value {
