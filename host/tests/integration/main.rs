@@ -3,6 +3,7 @@
 mod support;
 
 mod apply;
+mod corpus;
 mod create;
 mod errors;
 mod hardening;
