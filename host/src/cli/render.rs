@@ -40,6 +40,10 @@ pub struct RenderArgs {
     /// Do not check the values against the charts' values.schema.json
     #[arg(long)]
     pub skip_schema_validation: bool,
+    /// Name the release with a Go template (Sprig's functions, no data), as Helm's
+    /// --name-template does; only when no RELEASE is given
+    #[arg(long, value_name = "TEMPLATE")]
+    pub name_template: Option<String>,
 }
 
 /// A render job and what came with it.
@@ -58,6 +62,20 @@ impl RenderArgs {
         match self.names.as_slice() {
             [release, _] => release,
             _ => DEFAULT_RELEASE,
+        }
+    }
+
+    /// The release name with `--name-template` applied: its result when given (with no
+    /// RELEASE argument), else [`RenderArgs::release_name`].
+    pub fn resolved_release_name(&self) -> anyhow::Result<String> {
+        // An empty template is no template, as in Helm.
+        match (
+            self.name_template.as_ref().filter(|t| !t.is_empty()),
+            self.names.len(),
+        ) {
+            (None, _) => Ok(self.release_name().to_owned()),
+            (Some(_), 2) => bail!("cannot set --name-template and also give a RELEASE name"),
+            (Some(template), _) => Ok(crate::render::gotmpl::release_name_from_template(template)?),
         }
     }
 
@@ -80,7 +98,8 @@ impl RenderArgs {
     /// defaults and checked against every schema; `Release` as a first install into the
     /// namespace; `Capabilities` from `--kube-version` and `--api-versions`; the plugins.
     pub fn prepare(&self, global: &GlobalArgs) -> anyhow::Result<Prepared> {
-        let release_name = self.release_name();
+        let release_name = self.resolved_release_name()?;
+        let release_name = release_name.as_str();
         release::validate_name(release_name)?;
         let chart_path = self.chart_path();
         let chart = load_chart(&chart_path)?;

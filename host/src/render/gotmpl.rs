@@ -276,12 +276,12 @@ fn capabilities_value(job: &Job) -> Result<Value> {
 /// The world as templates see it from the command line: the real clock and local time zone,
 /// and cryptographic randomness (Sprig's `randAlphaNum` and certificates). `lookup` finds
 /// nothing, as in `helm template`.
-struct HostEnv {
+pub(crate) struct HostEnv {
     zone: jiff::tz::TimeZone,
 }
 
 impl HostEnv {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         HostEnv {
             zone: jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
         }
@@ -318,4 +318,15 @@ impl Env for HostEnv {
             }
         }
     }
+}
+
+/// Helm's `--name-template`: the release name as a Go template with no data (`<no value>`
+/// kept, as Helm keeps it; the name is then checked like any other).
+pub fn release_name_from_template(text: &str) -> Result<String> {
+    let mut set = TemplateSet::new(FuncMap::helm());
+    let name = "name-template";
+    set.parse(name, text)
+        .and_then(|()| set.execute(name, &Value::Nil, &HostEnv::new()))
+        // Helm prints Go's own error here, `fail` included.
+        .map_err(|err| Error::Go(err.to_string()))
 }

@@ -15,7 +15,7 @@
 //! Documents keep their text, so `template` prints what the templates wrote; post-renderers,
 //! when there are any, work on the parsed objects and their output is printed as YAML.
 
-mod gotmpl;
+pub mod gotmpl;
 pub(crate) mod handlebars;
 pub mod helpers;
 

@@ -426,6 +426,13 @@ fn helm_testdata_cases() -> Vec<(Case, &'static str)> {
                 "testcharts/subchart/charts/subchartA/values.yaml",
             ],
         ),
+        (
+            "template-name-template.txt",
+            vec![
+                subchart,
+                r#"--name-template=foobar-{{ b64enc "abc" | lower }}-baz"#,
+            ],
+        ),
         ("template-lib-chart.txt", vec!["testcharts/lib-chart"]),
         (
             "template-chart-bad-type.txt",
@@ -672,7 +679,7 @@ fn in_place_changes_and_packaged_charts_as_helm_has_them() {
         ),
         (
             "templates/a.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: {{ .Values.x | quote }}\n  y: {{ .Values.sub.y | quote }}\n  t: {{ .Template.Name }}\n  m: {{ .mark | quote }}\n  s: {{ .Subcharts.sub.mark | quote }}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: {{ .Values.x | quote }}\n  y: {{ .Values.sub.y | quote }}\n  t: {{ .Template.Name }}\n  m: {{ .mark | quote }}\n  s: {{ .Subcharts.sub.mark | quote }}\n  r: {{ .Release.Name }}\n",
         ),
         (
             "templates/0.yaml",
@@ -707,6 +714,35 @@ fn in_place_changes_and_packaged_charts_as_helm_has_them() {
             &["r", package, "--set", "controller.kind=Both"],
         ),
     ];
+    // --name-template: a name helm refuses, an empty template (no template), Sprig in it.
+    let named = [
+        Case::new(
+            "name template",
+            dir.path(),
+            &["setc", "--name-template", "x-{{ .Foo }}"],
+        ),
+        Case::new(
+            "empty name template",
+            dir.path(),
+            &["setc", "--name-template", ""],
+        ),
+        Case::new(
+            "sprig name template",
+            dir.path(),
+            &[
+                "setc",
+                "--name-template",
+                "{{ \"Web\" | lower }}-{{ 3 | add 4 }}",
+            ],
+        ),
+    ];
+    let outcomes = compare(&named);
+    assert_eq!(outcomes[0].0.code, Some(1));
+    assert!(
+        outcomes[2].0.stdout.contains("web-7"),
+        "{}",
+        outcomes[2].0.stdout
+    );
     let outcomes = compare(&cases);
     assert!(
         outcomes[0]
