@@ -753,3 +753,21 @@ fn in_place_changes_and_packaged_charts_as_helm_has_them() {
         outcomes[0].0.stdout
     );
 }
+
+/// `plugin list CHART` says which engine renders the chart and each subchart.
+#[test]
+fn plugin_list_says_which_engine_renders_each_chart() {
+    Test::new()
+        .args(["plugin", "list"])
+        .arg(data().join("charts/bitnami-nginx"))
+        .run()
+        .stdout_has(&[
+            "chart nginx renders with Go templates\n",
+            "chart nginx/charts/common renders with Go templates\n",
+        ]);
+    Test::new()
+        .args(["plugin", "list"])
+        .arg(crate::support::example("web"))
+        .run()
+        .stdout_has(&["chart web renders with Handlebars\n"]);
+}
