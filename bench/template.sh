@@ -9,7 +9,8 @@
 # (apt-get install hyperfine time). Results go to BENCHMARKS.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p kubectl-chart >&2
+# KC=path/to/kubectl-chart benchmarks that binary instead of building one.
+[ -n "${KC:-}" ] || cargo build --release --locked -p kubectl-chart >&2
 kc=${KC:-$PWD/target/release/kubectl-chart}
 helm=$(bash ../shared/tools/peers.sh)/helm
 corpus=../shared/data/helm-charts/charts
