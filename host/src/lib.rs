@@ -7,6 +7,7 @@ pub mod apply;
 pub mod chart;
 pub mod cli;
 pub mod cluster;
+pub mod diff;
 pub mod lint;
 pub mod log;
 pub mod manifest;

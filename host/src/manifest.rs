@@ -175,6 +175,25 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Object>> {
     Ok(objects)
 }
 
+/// Parses a YAML stream whose documents may name their template in a `# Source: PATH`
+/// comment (as Helm's release manifests, `helm template` and `kubectl chart template` write
+/// them); documents without one come from `default_source`. Line numbers in errors count from
+/// the start of each document.
+pub fn parse_sourced(default_source: &str, text: &str) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    for doc in split_documents(text) {
+        let source = doc
+            .text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("# Source:"))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default_source);
+        objects.extend(parse(source, doc.text)?);
+    }
+    Ok(objects)
+}
+
 /// Adds an object, or the items of a list (lists in lists too), to `objects`; `null` adds
 /// nothing. Depth is bounded by the YAML reader.
 fn push_flattened(
@@ -825,6 +844,16 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn sources_come_from_comments() {
+        let text = "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
+        let objects = parse_sourced("<stdin>", text).unwrap();
+        let sources: Vec<&str> = objects.iter().map(|o| o.source.as_str()).collect();
+        assert_eq!(sources, ["web/templates/cm.yaml", "<stdin>"]);
+        let err = parse_sourced("x", "---\n# Source: t/a.yaml\nkind: X\n").unwrap_err();
+        assert!(err.to_string().starts_with("t/a.yaml:"), "{err}");
     }
 
     #[test]

@@ -7,8 +7,9 @@ Usage (from the repository root):
 
 The input is `_definitions.json` of the v1.35.0 "local" schema set of the PyPI package
 `kubernetes-validate` 1.37.0 (Apache-2.0, see LICENSE next to this script). The output keeps
-every key except the human `description` texts (they are 90% of the bytes and the crate does
-not need them), is written compactly with sorted keys and a zero gzip mtime, so the same input
+everything except the human `description` texts (they are 90% of the bytes and the crate does
+not need them; a property that is itself named `description`, as in PriorityClass or a CRD's
+JSONSchemaProps, is a schema object, not a text, and stays), is written compactly with sorted keys and a zero gzip mtime, so the same input
 always gives the same bytes.
 """
 import gzip
@@ -19,7 +20,8 @@ import sys
 
 def strip(node):
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k != "description"}
+        return {k: strip(v) for k, v in node.items()
+                if not (k == "description" and isinstance(v, str))}
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node

@@ -538,6 +538,20 @@ mod tests {
     }
 
     #[test]
+    fn fields_named_description_are_kept() {
+        // The generator drops description texts, not properties that happen to be called so.
+        let priority = node("scheduling.k8s.io", "v1", "PriorityClass");
+        assert!(priority.property("description").is_some());
+        let crd = node("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
+        let props = crd
+            .path(&["spec", "versions"])
+            .and_then(|v| v.items())
+            .and_then(|v| v.path(&["schema", "openAPIV3Schema"]))
+            .expect("openAPIV3Schema");
+        assert!(props.property("description").is_some());
+    }
+
+    #[test]
     fn unknown_kind_is_none() {
         assert!(
             schema()

@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::plan::{self, KindKey, OwnedShape, Plan, Step, StepAction};
-use super::{Action, Change, DryRun, Error, Options, Report, Result};
+use super::{Action, Bookkeeping, Change, DryRun, Error, Options, Report, Result};
 use crate::cluster::{Cluster, Resource, WriteOptions};
 use crate::manifest;
 
@@ -29,6 +29,12 @@ pub async fn execute(
         ..WriteOptions::default()
     };
     let sends = options.dry_run != DryRun::Client;
+    // Writing with Helm's bookkeeping would leave objects no release record knows of.
+    if plan.bookkeeping == Bookkeeping::Helm && options.dry_run == DryRun::None {
+        return Err(Error::HelmPreviewOnly {
+            release: plan.release.owner(),
+        });
+    }
 
     // `--create-namespace`: plain namespaces, not owned by the release (as Helm does).
     if !plan.create_namespaces.is_empty() {
@@ -75,7 +81,8 @@ pub async fn execute(
                 Some(resource) => {
                     resolved.insert(key, resource);
                 }
-                None if sends => {
+                // A dry run did not really create the CRD: its kind is not served yet.
+                None if options.dry_run == DryRun::None => {
                     return Err(Error::UnknownKinds {
                         kinds: vec![format!("{} {}", key.0, key.1)],
                     });
@@ -85,7 +92,7 @@ pub async fn execute(
         }
         let resolved_ref = &resolved;
         let write_options_ref = &write_options;
-        let mut results: Vec<(usize, Result<Action>)> = stream::iter(group.iter().enumerate())
+        let mut results: Vec<(usize, Result<Written>)> = stream::iter(group.iter().enumerate())
             .map(|(index, step)| async move {
                 let resource = step
                     .resource
@@ -97,7 +104,7 @@ pub async fn execute(
                         write_one(cluster, step, resource, shape, options, write_options_ref).await
                     }
                     // A custom resource whose CRD this dry run did not create.
-                    None => Ok(Action::Created),
+                    None => Ok((Action::Created, None)),
                 };
                 (index, result)
             })
@@ -108,10 +115,15 @@ pub async fn execute(
         let mut first_error = None;
         for (index, result) in results {
             match result {
-                Ok(action) => report.changes.push(Change {
-                    object: group[index].object.clone(),
-                    action,
-                }),
+                Ok((action, returned)) => {
+                    let object = group[index].object.clone();
+                    if let Some(returned) = returned
+                        && options.dry_run == DryRun::Server
+                    {
+                        report.returned.insert(object.clone(), returned);
+                    }
+                    report.changes.push(Change { object, action });
+                }
                 Err(err) => {
                     first_error.get_or_insert(err);
                 }
@@ -120,7 +132,8 @@ pub async fn execute(
         if let Some(err) = first_error {
             return Err(err);
         }
-        if sends {
+        // A dry run creates no CRD to wait for.
+        if options.dry_run == DryRun::None {
             for step in group
                 .iter()
                 .filter(|s| s.object.kind == "CustomResourceDefinition")
@@ -138,7 +151,7 @@ pub async fn execute(
         let Some(live) = cluster.get(&prune.resource, &prune.object).await? else {
             continue;
         };
-        if plan::owner_of(&live) != Some(plan.release.owner().as_str()) {
+        if !plan::prunable(plan.bookkeeping, plan.from_helm, &plan.release, &live) {
             continue;
         }
         if sends {
@@ -154,6 +167,9 @@ pub async fn execute(
     Ok(())
 }
 
+/// What one write did, and the object the server answered with (when one was sent).
+type Written = (Action, Option<Value>);
+
 /// Writes one object as its step says; on a conflict (or a create that lost a race), reads it
 /// again and re-merges.
 async fn write_one(
@@ -163,7 +179,7 @@ async fn write_one(
     shape: Option<&OwnedShape>,
     options: &Options,
     write_options: &WriteOptions,
-) -> Result<Action> {
+) -> Result<Written> {
     let sends = options.dry_run != DryRun::Client;
     if step.action == StepAction::ServerSideApply {
         return server_side(cluster, resource, step, write_options, sends).await;
@@ -178,15 +194,15 @@ async fn write_one(
             });
         }
         let result = match &action {
-            StepAction::Unchanged => return Ok(Action::Unchanged),
+            StepAction::Unchanged => return Ok((Action::Unchanged, None)),
             StepAction::Create(body) => {
                 if sends {
                     cluster
                         .create(resource, &step.object, body, write_options)
                         .await
-                        .map(|_| Action::Created)
+                        .map(|returned| (Action::Created, Some(returned)))
                 } else {
-                    Ok(Action::Created)
+                    Ok((Action::Created, None))
                 }
             }
             StepAction::Update(merged) => {
@@ -194,9 +210,9 @@ async fn write_one(
                     cluster
                         .replace(resource, &step.object, merged, write_options)
                         .await
-                        .map(|_| Action::Configured)
+                        .map(|returned| (Action::Configured, Some(returned)))
                 } else {
-                    Ok(Action::Configured)
+                    Ok((Action::Configured, None))
                 }
             }
             StepAction::ServerSideApply => unreachable!("handled above"),
@@ -218,23 +234,24 @@ async fn server_side(
     step: &Step,
     write_options: &WriteOptions,
     sends: bool,
-) -> Result<Action> {
+) -> Result<Written> {
     let before = step
         .live
         .as_ref()
         .and_then(|l| l.pointer("/metadata/resourceVersion").cloned());
     if !sends {
-        return Ok(step.report_action());
+        return Ok((step.report_action(), None));
     }
     let result = cluster
         .server_side_apply(resource, &step.object, &step.desired, write_options)
         .await?;
     let after = result.pointer("/metadata/resourceVersion").cloned();
-    Ok(match &step.live {
+    let action = match &step.live {
         None => Action::Created,
         Some(_) if before == after => Action::Unchanged,
         Some(_) => Action::Configured,
-    })
+    };
+    Ok((action, Some(result)))
 }
 
 async fn wait_established(

@@ -72,6 +72,10 @@ pub enum Error {
         "update {object}: still conflicting after {attempts} attempts; someone else keeps changing it"
     )]
     Conflicts { object: String, attempts: u32 },
+    #[error(
+        "release {release}: a plan that follows Helm's bookkeeping previews `helm upgrade`; it is never written (nothing was written)"
+    )]
+    HelmPreviewOnly { release: String },
     #[error("CustomResourceDefinition {name} was not Established within {seconds} s")]
     CrdNotEstablished { name: String, seconds: u64 },
 }
@@ -90,9 +94,26 @@ pub enum DryRun {
     Server,
 }
 
+/// Whose bookkeeping a plan follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bookkeeping {
+    /// Ours: objects carry the release's marks (managed-by label, owner annotation, last
+    /// applied), others' objects are not taken over, and only what is still ours is pruned.
+    #[default]
+    KubectlChart,
+    /// Helm's, for previewing `helm upgrade` of a release Helm installed: no marks of ours;
+    /// objects Helm's previous revision applied are the release's, others are the release's
+    /// when Helm's ownership annotations name it; what the previous revision applied and the
+    /// chart no longer renders is deleted unless `helm.sh/resource-policy: keep`.
+    Helm,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub dry_run: DryRun,
+    /// Whose bookkeeping the plan follows (ours unless previewing Helm).
+    pub bookkeeping: Bookkeeping,
     /// Server-side apply with field manager `kubectl-chart` instead of a client-side merge.
     pub server_side: bool,
     pub force_conflicts: bool,
@@ -110,6 +131,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             dry_run: DryRun::None,
+            bookkeeping: Bookkeeping::KubectlChart,
             server_side: false,
             force_conflicts: false,
             take_ownership: false,
@@ -128,11 +150,36 @@ impl Default for Options {
 pub struct Previous {
     /// The revision number, when there was one.
     pub revision: Option<u64>,
+    /// The name of the Helm release this previous revision is, when it is one: for previewing
+    /// `helm upgrade` (`diff --helm-release`) or taking a release over from Helm (`apply
+    /// --from-helm-release`). What it applied is then the release's whatever the marks say,
+    /// and what the chart stops rendering is pruned by Helm's rule.
+    pub helm_release: Option<String>,
     pub objects: BTreeSet<ObjectRef>,
     pub applied: HashMap<ObjectRef, Value>,
+    /// Objects whose "last applied" comes from a revision other than `revision` (a later
+    /// failed or interrupted one that wrote them), with that revision, so drift is dated
+    /// right.
+    pub applied_in: HashMap<ObjectRef, u64>,
 }
 
 impl Previous {
+    /// A previous revision known by what it applied: each object placed where it lives, with
+    /// its body as applied (Helm's release manifest, a revision's recorded manifest).
+    pub fn from_applied(
+        revision: Option<u64>,
+        applied: impl IntoIterator<Item = (ObjectRef, Value)>,
+    ) -> Self {
+        let applied: HashMap<ObjectRef, Value> = applied.into_iter().collect();
+        Previous {
+            revision,
+            objects: applied.keys().cloned().collect(),
+            applied,
+            applied_in: HashMap::new(),
+            helm_release: None,
+        }
+    }
+
     /// The previous revision as the release record knows it (objects only; what each one was
     /// applied as is then read from the object's own annotation).
     pub fn from_inventory(inventory: &Inventory) -> Self {
@@ -140,7 +187,14 @@ impl Previous {
             revision: (inventory.revision > 0).then_some(inventory.revision),
             objects: inventory.objects.clone(),
             applied: HashMap::new(),
+            applied_in: HashMap::new(),
+            helm_release: None,
         }
+    }
+
+    /// The revision that last applied `object`, when known.
+    pub fn revision_of(&self, object: &ObjectRef) -> Option<u64> {
+        self.applied_in.get(object).copied().or(self.revision)
     }
 }
 
@@ -177,6 +231,10 @@ pub struct Report {
     pub release: String,
     pub dry_run: DryRun,
     pub changes: Vec<Change>,
+    /// With `--dry-run=server`: each object as the server answered the dry-run write (its
+    /// admission defaults included), for `diff --server`. Empty otherwise.
+    #[serde(skip)]
+    pub returned: HashMap<ObjectRef, Value>,
 }
 
 impl Report {

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::read::Snapshot;
 use super::{
-    Action, Change, DryRun, Error, LAST_APPLIED_ANNOTATION, Options, Previous, Report, Result,
+    Action, Bookkeeping, Change, DryRun, Error, LAST_APPLIED_ANNOTATION, Options, Previous, Report,
+    Result,
 };
 use crate::cluster::Resource;
 use crate::manifest::{self, Object, ObjectRef};
@@ -123,6 +124,10 @@ pub struct Plan {
     pub shapes: HashMap<KindKey, OwnedShape>,
     /// Server-side apply: the server merges, so steps carry no merged object.
     pub server_side: bool,
+    /// Whose bookkeeping the plan follows (for re-merges and prune checks in execute).
+    pub bookkeeping: Bookkeeping,
+    /// Whether the previous revision was Helm's (prunes follow Helm's rule).
+    pub from_helm: bool,
 }
 
 impl Plan {
@@ -152,6 +157,7 @@ impl Plan {
             release: self.release.owner(),
             dry_run,
             changes,
+            ..Report::default()
         }
     }
 }
@@ -197,7 +203,9 @@ pub fn plan(
         }
         let mut desired = object.value.clone();
         set_namespace(&mut desired, reference.namespace.as_deref());
-        decorate(&mut desired, release);
+        if options.bookkeeping == Bookkeeping::KubectlChart {
+            decorate(&mut desired, release);
+        }
         let live = snapshot.live.get(&reference).cloned();
         let last = previous
             .applied
@@ -228,12 +236,24 @@ pub fn plan(
     }
 
     let owner = release.owner();
+    let bookkeeping = options.bookkeeping;
+    let from_helm = previous.helm_release.is_some();
+    // When the previous revision is Helm's (previewed or taken over), the release has whatever
+    // it applied, and what Helm's marks give to it.
+    let helm_owner = (bookkeeping == Bookkeeping::Helm || from_helm).then(|| {
+        let name = previous.helm_release.as_deref().unwrap_or(&release.name);
+        format!("{}/{name}", release.namespace)
+    });
     let adopted: Vec<&Step> = steps
         .iter()
         .filter(|step| {
-            step.live
-                .as_ref()
-                .is_some_and(|live| owner_of(live) != Some(owner.as_str()))
+            step.live.as_ref().is_some_and(|live| {
+                let helm_had = helm_owner.as_ref().is_some_and(|helm_owner| {
+                    previous.objects.contains(&step.object)
+                        || owner_in(Bookkeeping::Helm, live).as_ref() == Some(helm_owner)
+                });
+                !(helm_had || owned(bookkeeping, release, live))
+            })
         })
         .collect();
     if !adopted.is_empty() && !options.take_ownership {
@@ -241,9 +261,19 @@ pub fn plan(
             release: owner,
             objects: adopted
                 .iter()
-                .map(|step| match step.live.as_ref().and_then(owner_of) {
-                    Some(other) => format!("{} (owned by release {other})", step.object),
-                    None => format!("{} (owned by no release)", step.object),
+                .map(|step| {
+                    let live = step.live.as_ref();
+                    let helm = |live| owner_in(Bookkeeping::Helm, live);
+                    match (
+                        live.and_then(|live| owner_in(bookkeeping, live)),
+                        live.and_then(helm),
+                    ) {
+                        (Some(other), _) => format!("{} (owned by release {other})", step.object),
+                        (None, Some(helm)) => {
+                            format!("{} (owned by Helm release {helm})", step.object)
+                        }
+                        (None, None) => format!("{} (owned by no release)", step.object),
+                    }
                 })
                 .collect(),
         });
@@ -278,8 +308,8 @@ pub fn plan(
             let key = (reference.api_version.clone(), reference.kind.clone());
             let resource = snapshot.resources.get(&key).cloned().flatten()?;
             let live = snapshot.live.get(reference)?;
-            // Taken over by someone else since: not ours to delete.
-            (owner_of(live) == Some(owner.as_str())).then(|| Prune {
+            // Taken over by someone else since (or kept by policy): not ours to delete.
+            prunable(bookkeeping, from_helm, release, live).then(|| Prune {
                 object: reference.clone(),
                 resource,
                 live: live.clone(),
@@ -301,6 +331,8 @@ pub fn plan(
         adopted,
         shapes,
         server_side: options.server_side,
+        bookkeeping,
+        from_helm,
     })
 }
 
@@ -326,13 +358,39 @@ pub fn merge_step(
             {
                 annotations.remove(LAST_APPLIED_ANNOTATION);
             }
-            if &merged == live {
+            if &merged == live || string_data_folded(&merged).as_ref() == Some(live) {
                 StepAction::Unchanged
             } else {
                 StepAction::Update(merged)
             }
         }
     }
+}
+
+/// A Secret with `stringData` as the server stores it: the values moved into `data`, base64
+/// encoded. Re-applying a chart that writes `stringData` then changes nothing, and is no
+/// write (the live object never has `stringData`). `None` for anything else.
+fn string_data_folded(value: &Value) -> Option<Value> {
+    use base64::Engine as _;
+    if value.get("kind").and_then(Value::as_str) != Some("Secret")
+        || value.get("apiVersion").and_then(Value::as_str) != Some("v1")
+    {
+        return None;
+    }
+    let mut folded = value.clone();
+    let map = folded.as_object_mut()?;
+    let Value::Object(string_data) = map.shift_remove("stringData")? else {
+        return None;
+    };
+    let data = map
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?;
+    for (key, text) in string_data {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_str()?);
+        data.insert(key, Value::String(encoded));
+    }
+    Some(folded)
 }
 
 /// What the object's annotation says was applied last (objects applied by kubectl-chart 0.1,
@@ -425,7 +483,7 @@ pub fn namespace_ref(name: &str) -> ObjectRef {
 }
 
 /// Sets the object's namespace to where it lives (removes it for cluster-scoped objects).
-fn set_namespace(value: &mut Value, namespace: Option<&str>) {
+pub fn set_namespace(value: &mut Value, namespace: Option<&str>) {
     let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
@@ -464,9 +522,56 @@ fn map_entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<Stri
 
 /// The release an object belongs to, by its owner annotation.
 pub fn owner_of(live: &Value) -> Option<&str> {
+    annotation(live, OWNER_ANNOTATION)
+}
+
+fn annotation<'a>(live: &'a Value, key: &str) -> Option<&'a str> {
     live.pointer("/metadata/annotations")
-        .and_then(|a| a.get(OWNER_ANNOTATION))
+        .and_then(|a| a.get(key))
         .and_then(Value::as_str)
+}
+
+/// Helm's ownership annotations (what `helm upgrade` checks before taking an object).
+pub const HELM_RELEASE_NAME_ANNOTATION: &str = "meta.helm.sh/release-name";
+pub const HELM_RELEASE_NAMESPACE_ANNOTATION: &str = "meta.helm.sh/release-namespace";
+/// Helm's annotation that keeps an object when the release stops rendering it.
+pub const HELM_RESOURCE_POLICY_ANNOTATION: &str = "helm.sh/resource-policy";
+
+/// The release (`NAMESPACE/NAME`) a live object names as its owner, by `bookkeeping`'s marks.
+pub fn owner_in(bookkeeping: Bookkeeping, live: &Value) -> Option<String> {
+    match bookkeeping {
+        Bookkeeping::KubectlChart => owner_of(live).map(str::to_owned),
+        Bookkeeping::Helm => {
+            let name = annotation(live, HELM_RELEASE_NAME_ANNOTATION)?;
+            let namespace = annotation(live, HELM_RELEASE_NAMESPACE_ANNOTATION).unwrap_or("");
+            Some(format!("{namespace}/{name}"))
+        }
+    }
+}
+
+/// Whether a live object is marked as `release`'s.
+pub fn owned(bookkeeping: Bookkeeping, release: &ReleaseId, live: &Value) -> bool {
+    owner_in(bookkeeping, live).is_some_and(|owner| owner == release.owner())
+}
+
+/// Whether a live object the previous revision applied may be deleted now that the chart no
+/// longer renders it: ours while still marked ours; Helm's (`from_helm`, the previous
+/// revision was Helm's) unless its policy keeps it, as `helm upgrade` decides, or, when taking
+/// it over, unless another release of ours has claimed it since.
+pub fn prunable(
+    bookkeeping: Bookkeeping,
+    from_helm: bool,
+    release: &ReleaseId,
+    live: &Value,
+) -> bool {
+    let kept = annotation(live, HELM_RESOURCE_POLICY_ANNOTATION) == Some("keep");
+    match (bookkeeping, from_helm) {
+        (Bookkeeping::Helm, _) => !kept,
+        (Bookkeeping::KubectlChart, false) => owned(bookkeeping, release, live),
+        (Bookkeeping::KubectlChart, true) => {
+            !kept && owner_of(live).is_none_or(|owner| owner == release.owner())
+        }
+    }
 }
 
 /// Kubernetes object names: DNS subdomains for most kinds; RBAC names are path segments.
@@ -613,6 +718,56 @@ mod tests {
             previous,
             options,
         )
+    }
+
+    #[test]
+    fn secrets_written_with_string_data_compare_as_the_server_stores_them() {
+        let secret = |body: Value| {
+            let mut value = json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "s", "namespace": "shop"}});
+            if let (Some(map), Some(body)) = (value.as_object_mut(), body.as_object()) {
+                map.extend(body.clone());
+            }
+            value
+        };
+        // (stringData applied, data live, whether a write is needed)
+        let cases = [
+            (
+                json!({"pw": "hunter2"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                false,
+            ),
+            (
+                json!({"pw": "hunter3"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                true,
+            ),
+            (
+                json!({"pw": "hunter2", "new": "x"}),
+                json!({"pw": "aHVudGVyMg=="}),
+                true,
+            ),
+            (json!({"pw": 7}), json!({"pw": "Nw=="}), true),
+        ];
+        for (string_data, data, writes) in cases {
+            let desired = secret(json!({"stringData": string_data}));
+            let live = secret(json!({"data": data}));
+            let action = merge_step(&desired, Some(&desired), Some(&live), None);
+            assert_eq!(
+                matches!(action, StepAction::Update(_)),
+                writes,
+                "{string_data} over {data}"
+            );
+        }
+        // Not a Secret: stringData is a field like any other.
+        let desired = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "stringData": {"a": "b"}});
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"a": "Yg=="}});
+        assert!(matches!(
+            merge_step(&desired, None, Some(&live), None),
+            StepAction::Update(_)
+        ));
     }
 
     #[test]
@@ -791,10 +946,18 @@ mod tests {
         theirs["metadata"]["namespace"] = json!("shop");
         let mut nobodys = cm("b", json!({}));
         nobodys["metadata"]["namespace"] = json!("shop");
+        let mut helms = cm("c", json!({}));
+        helms["metadata"]["namespace"] = json!("shop");
+        helms["metadata"]["labels"] = json!({"app.kubernetes.io/managed-by": "Helm"});
+        helms["metadata"]["annotations"] = json!({
+            "meta.helm.sh/release-name": "web",
+            "meta.helm.sh/release-namespace": "shop",
+        });
         let mut snapshot = cluster();
         snapshot.live.insert(cm_ref("a"), theirs);
         snapshot.live.insert(cm_ref("b"), nobodys);
-        let objects = vec![cm("a", json!({})), cm("b", json!({}))];
+        snapshot.live.insert(cm_ref("c"), helms);
+        let objects = vec![cm("a", json!({})), cm("b", json!({})), cm("c", json!({}))];
         let err = run(
             objects.clone(),
             &snapshot,
@@ -811,12 +974,16 @@ mod tests {
             err.contains("v1 ConfigMap shop/b (owned by no release)"),
             "{err}"
         );
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/web)"),
+            "{err}"
+        );
         let options = Options {
             take_ownership: true,
             ..Options::default()
         };
         let plan = run(objects, &snapshot, &Previous::default(), &options).unwrap();
-        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b")]);
+        assert_eq!(plan.adopted, [cm_ref("a"), cm_ref("b"), cm_ref("c")]);
     }
 
     #[test]
@@ -936,6 +1103,168 @@ mod tests {
         assert_eq!(
             merged["spec"]["ports"],
             json!([{"name": "a", "port": 2}, {"name": "theirs", "port": 9}])
+        );
+    }
+
+    #[test]
+    fn taking_over_from_helm_owns_and_prunes_what_helm_applied() {
+        let helm_marked = |name: &str, release: &str, extra: Value| {
+            let mut value = cm(name, json!({"k": "live"}));
+            value["metadata"]["namespace"] = json!("shop");
+            let mut annotations = json!({
+                HELM_RELEASE_NAME_ANNOTATION: release,
+                HELM_RELEASE_NAMESPACE_ANNOTATION: "shop",
+            });
+            if let (Some(map), Some(extra)) = (annotations.as_object_mut(), extra.as_object()) {
+                map.extend(extra.clone());
+            }
+            value["metadata"]["annotations"] = annotations;
+            value
+        };
+        let mut snapshot = cluster();
+        // In Helm's manifest (taken over whatever the marks say), and only marked by Helm.
+        snapshot
+            .live
+            .insert(cm_ref("a"), helm_marked("a", "other", json!({})));
+        snapshot
+            .live
+            .insert(cm_ref("b"), helm_marked("b", "legacy", json!({})));
+        // Dropped by the chart: deleted, unless kept by policy or claimed by a release of ours.
+        snapshot
+            .live
+            .insert(cm_ref("gone"), helm_marked("gone", "legacy", json!({})));
+        snapshot.live.insert(
+            cm_ref("kept"),
+            helm_marked(
+                "kept",
+                "legacy",
+                json!({HELM_RESOURCE_POLICY_ANNOTATION: "keep"}),
+            ),
+        );
+        snapshot.live.insert(
+            cm_ref("claimed"),
+            helm_marked("claimed", "legacy", json!({OWNER_ANNOTATION: "shop/other"})),
+        );
+        let mut previous = Previous::from_applied(
+            Some(4),
+            ["a", "gone", "kept", "claimed"].map(|name| {
+                let mut value = cm(name, json!({"k": "helm", "dropped": "x"}));
+                value["metadata"]["namespace"] = json!("shop");
+                (cm_ref(name), value)
+            }),
+        );
+        previous.helm_release = Some("legacy".into());
+        let plan = run(
+            vec![cm("a", json!({"k": "new"})), cm("b", json!({"k": "new"}))],
+            &snapshot,
+            &previous,
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(plan.adopted.is_empty());
+        assert!(plan.from_helm);
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("a is updated")
+        };
+        // Ours from now on, three-way against what Helm applied: `dropped` was Helm's, it goes.
+        assert_eq!(owner_of(merged), Some("shop/web"));
+        assert_eq!(merged["data"], json!({"k": "new"}));
+        let pruned: Vec<&ObjectRef> = plan.prunes.iter().map(|p| &p.object).collect();
+        assert_eq!(pruned, [&cm_ref("gone")]);
+
+        // Helm's marks naming another release, and not in its manifest: not taken.
+        snapshot
+            .live
+            .insert(cm_ref("c"), helm_marked("c", "other", json!({})));
+        let err = run(
+            vec![cm("c", json!({}))],
+            &snapshot,
+            &previous,
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by Helm release shop/other)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn helm_bookkeeping_previews_helm_upgrade() {
+        let options = Options {
+            bookkeeping: Bookkeeping::Helm,
+            ..Options::default()
+        };
+        let helm_owned = |name: &str, release: &str| {
+            let mut value = cm(name, json!({"k": "live"}));
+            value["metadata"]["namespace"] = json!("shop");
+            value["metadata"]["annotations"] = json!({
+                HELM_RELEASE_NAME_ANNOTATION: release,
+                HELM_RELEASE_NAMESPACE_ANNOTATION: "shop",
+            });
+            value
+        };
+        let mut snapshot = cluster();
+        // In Helm's previous manifest, whatever its annotations say.
+        snapshot.live.insert(cm_ref("a"), helm_owned("a", "other"));
+        // New to the release, but Helm's annotations name it: Helm takes it.
+        snapshot.live.insert(cm_ref("b"), helm_owned("b", "web"));
+        let mut gone = helm_owned("gone", "web");
+        gone["metadata"]["annotations"][HELM_RESOURCE_POLICY_ANNOTATION] = json!("keep");
+        snapshot.live.insert(cm_ref("gone"), gone);
+        snapshot
+            .live
+            .insert(cm_ref("old"), cm("old", json!({"k": "v"})));
+        let last_a = {
+            let mut value = cm("a", json!({"k": "last"}));
+            value["metadata"]["namespace"] = json!("shop");
+            value
+        };
+        let previous = Previous::from_applied(
+            Some(3),
+            [
+                (cm_ref("a"), last_a),
+                (cm_ref("gone"), cm("gone", json!({}))),
+                (cm_ref("old"), cm("old", json!({}))),
+            ],
+        );
+        let plan = run(
+            vec![cm("a", json!({"k": "new"})), cm("b", json!({"k": "new"}))],
+            &snapshot,
+            &previous,
+            &options,
+        )
+        .unwrap();
+        assert!(plan.adopted.is_empty());
+        let StepAction::Update(merged) = &plan.steps[0].action else {
+            panic!("a is updated")
+        };
+        // No marks of ours: not the label, the owner annotation or the last-applied one.
+        assert_eq!(merged["metadata"].get("labels"), None);
+        assert_eq!(
+            merged["metadata"]["annotations"],
+            json!({HELM_RELEASE_NAME_ANNOTATION: "other", HELM_RELEASE_NAMESPACE_ANNOTATION: "shop"})
+        );
+        assert_eq!(merged["data"], json!({"k": "new"}));
+        // `gone` is kept by its policy; `old` is deleted whatever its marks.
+        let pruned: Vec<&ObjectRef> = plan.prunes.iter().map(|p| &p.object).collect();
+        assert_eq!(pruned, [&cm_ref("old")]);
+
+        // An object that exists and that Helm's annotations do not give to the release.
+        let mut snapshot = cluster();
+        snapshot.live.insert(cm_ref("c"), helm_owned("c", "other"));
+        let err = run(
+            vec![cm("c", json!({}))],
+            &snapshot,
+            &Previous::default(),
+            &options,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("v1 ConfigMap shop/c (owned by release shop/other)"),
+            "{err}"
         );
     }
 

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
@@ -39,6 +40,18 @@ pub struct ApplyArgs {
     /// Create the release namespace (and any other namespace objects go to) if missing
     #[arg(long)]
     pub create_namespace: bool,
+    /// Take over the release Helm installed as NAME (default: RELEASE) in this namespace: its
+    /// latest deployed revision is the last applied, so the merge is three-way against what
+    /// Helm applied and what Helm owned that the chart no longer renders is pruned. Helm's
+    /// records are left as they are
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub from_helm_release: Option<String>,
     /// Accepted for `helm upgrade --install` muscle memory: apply always installs
     #[arg(long, hide = true)]
     pub install: bool,
@@ -95,6 +108,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     args.render.require_release("apply")?;
+    let release_name = args.render.release_name().to_owned();
+    let helm = args.from_helm_release.as_ref().map(|name| {
+        if name.is_empty() {
+            release_name.clone()
+        } else {
+            name.clone()
+        }
+    });
+    if let Some(name) = &helm {
+        crate::release::validate_name(name)?;
+    }
     let mut prepared = args.render.prepare(global)?;
     let apply_options = apply::Options {
         dry_run: match args.dry_run {
@@ -116,6 +140,16 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
         let id = release_id(&cluster, args.render.release_name())?;
         let mut session = Session::open(cluster.clone(), id, options).await?;
         let result = async {
+            if let Some(name) = &helm {
+                if session.history.is_installed() {
+                    bail!(
+                        "release {} is already installed by kubectl-chart (see `kubectl chart history {}`); --from-helm-release takes a release over from Helm once",
+                        session.id,
+                        session.id.name
+                    );
+                }
+                session.start_from(super::release::helm_previous(&cluster, name).await?);
+            }
             prepared.job.release = session.template_release()?;
             let server_version = cluster.kube_version().await?;
             prepared.job.capabilities =

@@ -6,6 +6,7 @@ pub mod complete;
 mod completion;
 mod create;
 mod dependency;
+mod diff;
 mod get;
 mod history;
 mod lint;
@@ -123,6 +124,8 @@ pub enum Command {
     /// Install or upgrade a release: three-way merge into the cluster, prune, record
     #[command(visible_alias = "install", alias = "upgrade")]
     Apply(apply::ApplyArgs),
+    /// Show what apply would change: live objects against what apply would write
+    Diff(diff::DiffArgs),
     /// A release's revisions
     History(history::HistoryArgs),
     /// Roll a release back to an earlier revision (recorded as a new revision)
@@ -172,6 +175,7 @@ impl Cli {
         match self.command {
             Command::Template(args) => template::run(&self.global, args, out),
             Command::Apply(args) => apply::run(&self.global, args, out),
+            Command::Diff(args) => diff::run(&self.global, args, out),
             Command::History(args) => history::run(&self.global, args, out),
             Command::Rollback(args) => rollback::run(&self.global, args, out),
             Command::Status(args) => status::run(&self.global, args, out),

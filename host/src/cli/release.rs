@@ -1,19 +1,22 @@
 //! What the release commands share: connecting, the flags of commands that deploy (`apply`,
-//! `rollback`), and printing a release's summary as Helm does.
+//! `rollback`), starting from a release Helm installed, and printing a release's summary as
+//! Helm does.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
 use super::GlobalArgs;
 use super::apply::parse_duration;
+use crate::apply::Previous;
 use crate::cluster::{Cluster, ConnectOptions, Timeouts};
-use crate::release::deploy;
 use crate::release::lock::LockOptions;
 use crate::release::{ReleaseId, Revision, Status};
+use crate::release::{deploy, helm};
 
 /// Starts the async runtime cluster commands run on.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -43,6 +46,35 @@ impl GlobalArgs {
 /// The release `name` in the command's namespace.
 pub fn release_id(cluster: &Cluster, name: &str) -> anyhow::Result<ReleaseId> {
     Ok(ReleaseId::new(name, cluster.namespace())?)
+}
+
+/// What Helm's latest deployed revision of release `name` (in the command's namespace)
+/// applied, as the previous revision of a plan; Helm's records are only read.
+pub async fn helm_previous(cluster: &Cluster, name: &str) -> anyhow::Result<Previous> {
+    let driver_name = std::env::var("HELM_DRIVER").unwrap_or_default();
+    let driver = helm::Driver::from_env_value(&driver_name).with_context(|| {
+        format!(
+            "HELM_DRIVER={}: only Helm's secret and configmap drivers keep releases in the cluster",
+            crate::quote::short(&driver_name)
+        )
+    })?;
+    let namespace = cluster.namespace();
+    let Some(release) = helm::latest_deployed(cluster, driver, namespace, name).await? else {
+        bail!(
+            "Helm release `{name}` has no deployed revision in namespace `{namespace}` (see `helm list -n {namespace}`)"
+        );
+    };
+    crate::verbose!(
+        "starting from Helm release {namespace}/{name} revision {} ({} {})",
+        release.version,
+        release.chart.name,
+        release.chart.version
+    );
+    let applied = release.applied_objects(cluster).await?;
+    Ok(Previous {
+        helm_release: Some(name.to_owned()),
+        ..Previous::from_applied(Some(release.version), applied)
+    })
 }
 
 /// Flags of commands that write a revision.

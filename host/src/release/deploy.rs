@@ -134,14 +134,22 @@ impl Session {
         self.previous = previous;
     }
 
-    /// `Release` as templates of the next revision see it.
+    /// Whether the next deploy installs the release (no revision of ours deployed, nothing
+    /// taken over from Helm).
+    fn installing(&self) -> bool {
+        self.history.deployed().is_none()
+            && self.history.legacy.is_none()
+            && self.previous.helm_release.is_none()
+    }
+
+    /// `Release` as templates of the next revision see it. A release taken over from Helm is
+    /// installed already: its templates see an upgrade, as under `helm upgrade`.
     pub fn template_release(&self) -> Result<Release> {
-        let installed = self.history.deployed().is_some() || self.history.legacy.is_some();
+        let installing = self.installing();
         Ok(Release {
-            revision: self.history.next_revision()?,
-            is_install: !installed,
-            is_upgrade: installed,
-            ..Release::install(&self.id.name, &self.id.namespace)
+            is_install: installing,
+            is_upgrade: !installing,
+            ..self.history.template_release()?
         })
     }
 
@@ -155,7 +163,8 @@ impl Session {
 
     /// Installs or upgrades the release to `desired`.
     pub async fn upgrade(&mut self, desired: Desired) -> Result<Outcome> {
-        let installing = self.history.deployed().is_none() && self.history.legacy.is_none();
+        // A failed take-over is not undone by uninstalling: the objects are Helm's release's.
+        let installing = self.installing();
         let (pending, events, description) = if installing {
             (
                 Status::PendingInstall,
@@ -169,11 +178,14 @@ impl Session {
                 "Upgrade complete",
             )
         };
-        let description = self
-            .options
-            .description
-            .clone()
-            .unwrap_or_else(|| description.to_owned());
+        let description = match (&self.options.description, &self.previous.helm_release) {
+            (Some(description), _) => description.clone(),
+            (None, Some(helm)) => format!(
+                "Taken over from Helm release {helm} revision {}",
+                self.previous.revision.unwrap_or(0)
+            ),
+            (None, None) => description.to_owned(),
+        };
         let result = self
             .deploy(desired, pending, events, description.clone())
             .await;
@@ -352,7 +364,7 @@ impl Session {
                 let mut report = Report {
                     release: self.id.owner(),
                     dry_run: DryRun::Server,
-                    changes: Vec::new(),
+                    ..Report::default()
                 };
                 apply::execute(&cluster, &plan, &options.apply, &mut report)
                     .await
@@ -432,7 +444,7 @@ impl Session {
         let mut report = Report {
             release: self.id.owner(),
             dry_run: DryRun::None,
-            changes: Vec::new(),
+            ..Report::default()
         };
         if std::mem::take(&mut self.created_namespace) {
             report.changes.push(apply::Change {

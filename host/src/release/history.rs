@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::record::{self, Revision, Status};
-use super::{Error, ReleaseId, Result, legacy};
+use super::{Error, Release, ReleaseId, Result, legacy};
 use crate::apply::Previous;
 use crate::cluster::{Cluster, Resource, WriteOptions};
 use crate::manifest::ObjectRef;
@@ -91,6 +91,18 @@ impl History {
         })
     }
 
+    /// `Release` as templates of the next revision see it (for apply, and for diff, which must
+    /// render exactly what apply would).
+    pub fn template_release(&self) -> Result<Release> {
+        let installed = self.deployed().is_some() || self.legacy.is_some();
+        Ok(Release {
+            revision: self.next_revision()?,
+            is_install: !installed,
+            is_upgrade: installed,
+            ..Release::install(&self.id.name, &self.id.namespace)
+        })
+    }
+
     /// Whether the release is installed now: it has revisions and was not uninstalled.
     pub fn is_installed(&self) -> bool {
         match self.latest() {
@@ -144,9 +156,12 @@ impl History {
         };
         for revision in after {
             previous.objects.extend(revision.objects.iter().cloned());
-            previous
-                .applied
-                .extend(applied_by_ref(revision, Some(&revision.written)));
+            for (reference, applied) in applied_by_ref(revision, Some(&revision.written)) {
+                previous
+                    .applied_in
+                    .insert(reference.clone(), revision.revision);
+                previous.applied.insert(reference, applied);
+            }
         }
         previous
     }
@@ -349,6 +364,9 @@ mod tests {
         assert_eq!(previous.applied[&cm("a", "").0]["data"]["v"], "2");
         assert_eq!(previous.applied[&cm("c", "").0]["data"]["v"], "3");
         assert!(!previous.applied.contains_key(&cm("d", "").0));
+        // Drift on `c` dates from the failed revision that wrote it.
+        assert_eq!(previous.revision_of(&cm("a", "").0), Some(2));
+        assert_eq!(previous.revision_of(&cm("c", "").0), Some(3));
         assert_eq!(h.next_revision().unwrap(), 5);
     }
 

@@ -6,6 +6,7 @@
 //! ([`wait`]); [`uninstall`] removes a release.
 
 pub mod deploy;
+pub mod helm;
 pub mod history;
 pub mod hooks;
 mod id;

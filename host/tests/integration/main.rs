@@ -5,6 +5,7 @@ mod support;
 mod apply;
 mod corpus;
 mod create;
+mod diff;
 mod errors;
 mod hardening;
 mod helm_values;
