@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the benchmark chart twice: as a kubectl-chart (Handlebars) chart and as a Helm
-(Go template) chart. Each has N Deployments and N Services, one template file each, using a
+"""Writes the benchmark chart twice: as a kubectl-chart Handlebars chart (`renderer:
+handlebars`) and as a Helm (Go template) chart, which both tools render. Each has N Deployments and N Services, one template file each, using a
 labels partial and toYaml, like `helm create` output repeated.
 
 Usage: gen-chart.py OUT_DIR [N]   (writes OUT_DIR/hbs and OUT_DIR/helm)
@@ -162,11 +162,11 @@ spec:
 """
 
 
-def write(flavour, helpers, deployment, service):
+def write(flavour, helpers, deployment, service, renderer=""):
     root = os.path.join(out, flavour)
     os.makedirs(os.path.join(root, "templates"), exist_ok=True)
     with open(os.path.join(root, "Chart.yaml"), "w") as f:
-        f.write(chart_yaml)
+        f.write(chart_yaml + renderer)
     with open(os.path.join(root, "values.yaml"), "w") as f:
         f.write(values)
     with open(os.path.join(root, "templates", "_helpers.tpl"), "w") as f:
@@ -178,5 +178,5 @@ def write(flavour, helpers, deployment, service):
             f.write(service % {"i": i})
 
 
-write("hbs", hbs_helpers, hbs_deployment, hbs_service)
+write("hbs", hbs_helpers, hbs_deployment, hbs_service, "renderer: handlebars\n")
 write("helm", go_helpers, go_deployment, go_service)

@@ -329,9 +329,14 @@ spec:
     ] {
         let chart = dir.join(flavour);
         std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+        let renderer = if flavour == "handlebars" {
+            "renderer: handlebars\n"
+        } else {
+            ""
+        };
         std::fs::write(
             chart.join("Chart.yaml"),
-            "apiVersion: v2\nname: big\nversion: 1.0.0\n",
+            format!("apiVersion: v2\nname: big\nversion: 1.0.0\n{renderer}"),
         )
         .expect("write");
         std::fs::write(chart.join("values.yaml"), &values).expect("write");

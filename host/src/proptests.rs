@@ -113,7 +113,7 @@ proptest! {
     #[test]
     fn values_yaml_never_panics_and_stays_within_limits(text in yamlish()) {
         match chart::parse_values_yaml(Path::new("v.yaml"), text.as_bytes()) {
-            Ok(values) => prop_assert!(depth(&values) <= yaml::MAX_DEPTH),
+            Ok(values) => prop_assert!(depth(&Value::Object(values)) <= yaml::MAX_DEPTH),
             Err(err) => prop_assert!(!err.to_string().contains('\n'), "{err}"),
         }
     }
@@ -124,7 +124,7 @@ proptest! {
         let result = chart::parse_values_yaml(Path::new("v.yaml"), nested(n, style).as_bytes());
         if n < yaml::MAX_DEPTH {
             let values = result.map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(depth(&values), n + 1);
+            prop_assert_eq!(depth(&Value::Object(values)), n + 1);
         } else {
             let err = result.err().map(|e| e.to_string()).unwrap_or_default();
             prop_assert!(err.contains("deeper than the limit"), "{}", err);
@@ -235,7 +235,7 @@ proptest! {
         let finished = tar.into_inner().and_then(|gz| gz.finish());
         prop_assert!(finished.is_ok());
         match chart::load(&path) {
-            Ok(chart) => prop_assert!(chart.files.values().all(|f| f.len() as u64 <= chart::MAX_FILE_SIZE)),
+            Ok(chart) => prop_assert!(chart.files.values().all(|f| f.len() as u64 <= chart::load::MAX_FILE_SIZE)),
             Err(err) => prop_assert!(!err.to_string().contains('\n'), "{err}"),
         }
     }

@@ -314,7 +314,7 @@ impl Parser<'_, '_> {
         };
         self.pos += rest[..stream.byte_offset()].chars().count();
         self.skip_blank_and_comma();
-        Ok((super::values::json_numbers_as_helm(value), Flow::More))
+        Ok((super::values::numbers_as_float64(value), Flow::More))
     }
 
     /// Skips blanks and one comma: whether the value was empty (a comma or the end came

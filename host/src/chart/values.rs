@@ -5,20 +5,24 @@
 //!   input; a file's YAML documents are merged in turn), then every `--set-json`, `--set`,
 //!   `--set-string`, `--set-file` and `--set-literal`, in that fixed order whatever the order
 //!   on the command line. Maps merge deeply; lists and scalars are replaced.
-//! - [`coalesce`] is Helm's `CoalesceValues` of those over the chart's `values.yaml`: the user
-//!   wins, a user `null` deletes the default, a map never replaces a scalar default silently
-//!   (and the reverse): each such conflict is a warning, as in Helm.
-//! - Numbers read from YAML or JSON become Go `float64`s in Helm, so `1.0` is `1` and a huge
-//!   integer loses precision; [`json_numbers_as_helm`] applies the same rounding so that
-//!   `toJson`/`toYaml` print what Helm prints. `--set` integers stay exact int64s.
+//! - [`super::coalesce`] is Helm's `CoalesceValues` of those over the chart's `values.yaml`
+//!   and its subcharts'; [`validate`] checks the result against each chart's
+//!   `values.schema.json`, subcharts with their own section of the values.
+//! - Numbers read from YAML or JSON become Go `float64`s in Helm, so `1.0` is `1`, a huge
+//!   integer loses precision and a million prints as `1e+06` in a template; they are kept
+//!   here as `f64` JSON numbers ([`numbers_as_float64`]), so the Go template engine sees a
+//!   `float64`. `--set` integers stay exact `i64`s, an `int64` in Go. Consumers that know no
+//!   Go types (Handlebars, WebAssembly renderers, `kubectl chart values`) get
+//!   [`plain_numbers`]: whole floats as integers, as Go's JSON encoder prints them.
 //! - The computed values have their map keys sorted, as Go's maps print (and `range` them).
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::Chart;
+use super::coalesce::Coalesced;
 use super::strvals::{self, Kind};
 use super::values_yaml;
 
@@ -47,14 +51,14 @@ pub enum Error {
     #[error("`{}` is not a valid JSON schema: {message}", path.display())]
     Schema { path: PathBuf, message: String },
     #[error(
-        "values don't meet the specifications of the schema `{}`: {}",
-        path.display(),
-        violations.join("; ")
+        "values don't meet the specifications of the schema(s) in the following chart(s): {}",
+        charts.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
     )]
-    Invalid {
-        path: PathBuf,
-        violations: Vec<String>,
-    },
+    Invalid { charts: Vec<Violations> },
+    #[error(transparent)]
+    Missing(#[from] super::dependencies::Missing),
+    #[error(transparent)]
+    Subchart(#[from] super::coalesce::TypeMismatch),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -100,7 +104,7 @@ pub fn user_values(options: &Options, stdin: &mut dyn Read) -> Result<Value> {
             };
             let value: Value = serde_json::from_str(trimmed)
                 .map_err(|err| flag_error(format!("invalid JSON object: {err}")))?;
-            match json_numbers_as_helm(value) {
+            match numbers_as_float64(value) {
                 Value::Object(map) => merge_maps(&mut base, map),
                 _ => return Err(flag_error("not a JSON object".to_owned())),
             }
@@ -201,96 +205,6 @@ pub fn merge_maps(base: &mut Map<String, Value>, overlay: Map<String, Value>) {
     }
 }
 
-/// Values coalesced over a chart's defaults, and the conflicts Helm warns about.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Coalesced {
-    pub values: Value,
-    /// `cannot overwrite table with non table for a.b ({"c":1})` and the like.
-    pub warnings: Vec<String>,
-}
-
-/// Coalesces user values over the chart's defaults as Helm's `CoalesceValues` does, and
-/// sorts map keys.
-pub fn coalesce(defaults: &Value, user: Value) -> Coalesced {
-    let mut warnings = Vec::new();
-    let mut values = match user {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    if let Value::Object(defaults) = defaults {
-        for (key, default) in defaults {
-            match values.get_mut(key) {
-                None => {
-                    values.insert(key.clone(), default.clone());
-                }
-                // A user `null` removes the chart's default.
-                Some(Value::Null) => {
-                    values.remove(key);
-                }
-                Some(Value::Object(user_map)) => match default {
-                    Value::Object(default_map) => {
-                        coalesce_maps(user_map, default_map.clone(), key, &mut warnings);
-                    }
-                    Value::Null => {}
-                    _ => warnings.push(format!("skipped value for {key}: not a table")),
-                },
-                Some(_) => {}
-            }
-        }
-    }
-    Coalesced {
-        values: sort_keys(Value::Object(values)),
-        warnings,
-    }
-}
-
-/// Helm's `coalesceTablesFullKey` with `merge = false`: `dst` (the user's) wins over `src`.
-fn coalesce_maps(
-    dst: &mut Map<String, Value>,
-    mut src: Map<String, Value>,
-    prefix: &str,
-    warnings: &mut Vec<String>,
-) {
-    let src_non_null: HashSet<String> = src
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, _)| k.clone())
-        .collect();
-    for (key, value) in dst.iter() {
-        if value.is_null() {
-            src.insert(key.clone(), Value::Null);
-        }
-    }
-    for (key, default) in src {
-        let full_key = format!("{prefix}.{key}");
-        match dst.get_mut(&key) {
-            None => {
-                dst.insert(key, default);
-            }
-            // The user nulls a default: the key goes. A null with no default stays null.
-            Some(Value::Null) if src_non_null.contains(&key) => {
-                dst.remove(&key);
-            }
-            Some(Value::Object(user_map)) => match default {
-                Value::Object(default_map) => {
-                    coalesce_maps(user_map, default_map, &full_key, warnings)
-                }
-                Value::Null => {}
-                other => warnings.push(format!(
-                    "destination for {full_key} is a table. Ignoring non-table value ({other})"
-                )),
-            },
-            Some(_) => {
-                if let Value::Object(_) = default {
-                    warnings.push(format!(
-                        "cannot overwrite table with non table for {full_key} ({default})"
-                    ));
-                }
-            }
-        }
-    }
-}
-
 /// Sorts map keys recursively, as Go prints maps.
 pub fn sort_keys(value: Value) -> Value {
     match value {
@@ -309,15 +223,33 @@ pub fn sort_keys(value: Value) -> Value {
     }
 }
 
-/// Rounds every number through `f64`, as Helm's JSON decoding does (`1.0` is `1`,
-/// `9223372036854775807` is `9223372036854775808`), keeping whole numbers integers.
-pub fn json_numbers_as_helm(value: Value) -> Value {
+/// Makes every number a Go `float64` (an `f64` JSON number), as Helm's JSON decoding does
+/// (`9223372036854775807` becomes `9223372036854775808`).
+pub fn numbers_as_float64(value: Value) -> Value {
     match value {
-        Value::Number(n) => n.as_f64().map_or(Value::Number(n), number_from_f64),
-        Value::Array(items) => Value::Array(items.into_iter().map(json_numbers_as_helm).collect()),
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Number(n), Value::Number),
+        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_float64).collect()),
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (k, json_numbers_as_helm(v)))
+                .map(|(k, v)| (k, numbers_as_float64(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Values for consumers without Go's number types: every `float64` that is a whole number
+/// below 1e21 becomes an integer, as Go's `encoding/json` prints it (`1.0` is `1`).
+pub fn plain_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => n.as_f64().map_or(Value::Number(n), number_from_f64),
+        Value::Array(items) => Value::Array(items.into_iter().map(plain_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, plain_numbers(v)))
                 .collect(),
         ),
         other => other,
@@ -339,9 +271,110 @@ pub fn number_from_f64(f: f64) -> Value {
     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
-/// Validates values against the chart's `values.schema.json`, listing every violation with
-/// the path of the value (`at '/image/tag': 1 is not of type "string"`).
-pub fn validate(schema: &Value, schema_path: &Path, values: &Value) -> Result<()> {
+/// What Helm does with a chart and the user's values before rendering: checks that the
+/// dependencies `Chart.yaml` lists are in `charts/`, processes them (conditions, tags,
+/// aliases, import-values: `chart` is changed in place), coalesces the values over every
+/// chart's defaults and validates them against every schema (unless `check_schema` is
+/// false, Helm's `--skip-schema-validation`). The values come back with
+/// their keys sorted.
+pub fn for_release(
+    chart: &mut Chart,
+    user: &Map<String, Value>,
+    check_schema: bool,
+) -> Result<Coalesced> {
+    super::dependencies::check(chart)?;
+    let mut warnings = super::dependencies::process(chart, user)?;
+    let coalesced = super::coalesce::coalesce_values(chart, user)?;
+    warnings.extend(coalesced.warnings);
+    let values = match sort_keys(Value::Object(coalesced.values)) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if check_schema {
+        validate(chart, &values)?;
+    }
+    Ok(Coalesced { values, warnings })
+}
+
+/// The schema violations of one chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violations {
+    /// The chart's name (or alias), as Helm names it.
+    pub chart: String,
+    /// Its `values.schema.json`.
+    pub path: PathBuf,
+    /// `at '/image/tag': 1 is not of type "string"`, sorted.
+    pub violations: Vec<String>,
+}
+
+/// One line, as every error: `web (web/values.schema.json): at '/a': ...; at '/b': ...`.
+impl std::fmt::Display for Violations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.chart,
+            self.path.display(),
+            self.violations.join("; ")
+        )
+    }
+}
+
+/// Helm's `ValidateAgainstSchema`: the values against the chart's `values.schema.json`, then
+/// each (enabled) subchart's section of them against the subchart's schema, listing every
+/// violation of every chart.
+pub fn validate(chart: &Chart, values: &Map<String, Value>) -> Result<()> {
+    let mut charts = Vec::new();
+    validate_into(chart, values, &mut charts)?;
+    if charts.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid { charts })
+    }
+}
+
+fn validate_into(
+    chart: &Chart,
+    values: &Map<String, Value>,
+    out: &mut Vec<Violations>,
+) -> Result<()> {
+    if let Some(schema) = &chart.schema {
+        let path = chart.file_path("values.schema.json");
+        let schema: Value = serde_json::from_slice(schema).map_err(|err| Error::Schema {
+            path: path.clone(),
+            message: format!("line {}: {err}", err.line()),
+        })?;
+        // Go's validator sees `float64`s; JSON Schema counts a whole one as an integer.
+        let plain = plain_numbers(Value::Object(values.clone()));
+        let violations = schema_violations(&schema, &path, &plain)?;
+        if !violations.is_empty() {
+            out.push(Violations {
+                chart: chart.name().to_owned(),
+                path,
+                violations,
+            });
+        }
+    }
+    for sub in &chart.dependencies {
+        match values.get(sub.name()) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(section)) => validate_into(sub, section, out)?,
+            Some(other) => out.push(Violations {
+                chart: sub.name().to_owned(),
+                path: sub.file_path("values.schema.json"),
+                violations: vec![format!(
+                    "invalid type for values: expected object (map), got {}",
+                    super::strvals::describe(other)
+                )],
+            }),
+        }
+    }
+    Ok(())
+}
+
+/// Every violation of `values` against one schema, with the path of the value
+/// (`at '/image/tag': 1 is not of type "string"`), sorted.
+fn schema_violations(schema: &Value, schema_path: &Path, values: &Value) -> Result<Vec<String>> {
     let validator = jsonschema::validator_for(schema).map_err(|err| Error::Schema {
         path: schema_path.to_owned(),
         message: crate::quote::one_line(&err.to_string()),
@@ -354,15 +387,9 @@ pub fn validate(schema: &Value, schema_path: &Path, values: &Value) -> Result<()
             format!("at '{at}': {}", crate::quote::one_line(&err.to_string()))
         })
         .collect();
-    if violations.is_empty() {
-        return Ok(());
-    }
     violations.sort();
     violations.dedup();
-    Err(Error::Invalid {
-        path: schema_path.to_owned(),
-        violations,
-    })
+    Ok(violations)
 }
 
 #[cfg(test)]

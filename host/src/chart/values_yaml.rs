@@ -8,9 +8,10 @@
 //!   the `n`/`no`/`off`/`false` family is `false`; `~`, `null`, `Null`, `NULL` and empty
 //!   are `null`: for keys too (`yes: 1` is the key `"true"`);
 //! - integers in Go syntax: `0x1F`, `0o17`, `0b101`, `017` (octal), `1_000`, `+5`;
-//! - floats: `1e3`, `.5`, `08`; every number ends up a `float64` (see
-//!   [`super::values::number_from_f64`]), so `1.0` is `1`; `.inf` and `.nan` are errors,
-//!   because JSON cannot hold them;
+//! - floats: `1e3`, `.5`, `08`; in values every number ends up a Go `float64`, kept as an
+//!   `f64` JSON number (see [`super::values`]); `.inf` and `.nan` are errors, because JSON
+//!   cannot hold them. [`parse_typed`] keeps go-yaml's own types instead (ints stay ints),
+//!   for files decoded into Go structs such as `Chart.yaml`;
 //! - timestamps stay strings; quoted scalars and block scalars are always strings;
 //! - anchors, aliases and `<<` merge keys work; a later duplicate key wins;
 //! - several documents (`---`) in one file are merged in order, as Helm's `LoadValues` does;
@@ -20,7 +21,7 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::values::{merge_maps, number_from_f64};
+use super::values::merge_maps;
 use crate::yaml::{self, MAX_ALIAS_NODES, MAX_DEPTH};
 
 /// A parse error with its 1-based line.
@@ -30,19 +31,18 @@ pub struct Error {
     pub message: String,
 }
 
+/// How numbers come out of the parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// Every number a Go `float64` (an `f64` JSON number): values files go through JSON.
+    Float,
+    /// go-yaml's types: integers stay `i64`/`u64`, floats are `f64`.
+    Typed,
+}
+
 /// Parses a values file: every document must be a map (or empty); documents are merged.
 pub fn parse(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
-    let text = std::str::from_utf8(bytes).map_err(|err| Error {
-        line: line_of_byte(bytes, err.valid_up_to()),
-        message: "the file is not UTF-8 text".to_owned(),
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = Builder {
-        events: events(text)?,
-        pos: 0,
-        anchors: Default::default(),
-        alias_nodes: 0,
-    };
+    let mut builder = Builder::new(bytes, Numbers::Float)?;
     let mut values = Map::new();
     while let Some((line, document)) = builder.document()? {
         match document {
@@ -57,6 +57,14 @@ pub fn parse(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
         }
     }
     Ok(values)
+}
+
+/// Parses the first YAML document of a file decoded into a Go struct (`Chart.yaml`,
+/// `Chart.lock`): go-yaml's types are kept so that a number read into a string field can be
+/// printed as go-yaml printed it. An empty file is `null`.
+pub fn parse_typed(bytes: &[u8]) -> Result<Value, Error> {
+    let mut builder = Builder::new(bytes, Numbers::Typed)?;
+    Ok(builder.document()?.map_or(Value::Null, |(_, value)| value))
 }
 
 fn line_of_byte(bytes: &[u8], index: usize) -> usize {
@@ -93,9 +101,25 @@ struct Builder {
     anchors: std::collections::HashMap<usize, (Value, usize)>,
     /// Nodes copied in by aliases so far, bounded by `yaml::MAX_ALIAS_NODES`.
     alias_nodes: usize,
+    numbers: Numbers,
 }
 
 impl Builder {
+    fn new(bytes: &[u8], numbers: Numbers) -> Result<Self, Error> {
+        let text = std::str::from_utf8(bytes).map_err(|err| Error {
+            line: line_of_byte(bytes, err.valid_up_to()),
+            message: "the file is not UTF-8 text".to_owned(),
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        Ok(Builder {
+            events: events(text)?,
+            pos: 0,
+            anchors: Default::default(),
+            alias_nodes: 0,
+            numbers,
+        })
+    }
+
     fn next(&mut self) -> Option<(Event, usize)> {
         let (event, marker) = self.events.get(self.pos)?;
         self.pos += 1;
@@ -141,9 +165,11 @@ impl Builder {
             }
         };
         let (value, nodes, anchor) = match event {
-            Event::Scalar(text, style, anchor, tag) => {
-                (scalar(&text, style, tag.as_ref(), line)?, 1, anchor)
-            }
+            Event::Scalar(text, style, anchor, tag) => (
+                scalar(&text, style, tag.as_ref(), line, self.numbers)?,
+                1,
+                anchor,
+            ),
             Event::SequenceStart(anchor, _) => {
                 let inner = nested(line)?;
                 let mut items = Vec::new();
@@ -213,12 +239,20 @@ impl Builder {
                     marker.line()
                 }
             };
-            let (key, key_nodes) = self.node(depth)?;
+            // Keys are resolved with go-yaml's types whatever the mode, then printed as
+            // sigs.k8s.io/yaml prints them (`010` is `8`, `1e7` is `1e+07`).
+            let numbers = std::mem::replace(&mut self.numbers, Numbers::Typed);
+            let key = self.node(depth);
+            self.numbers = numbers;
+            let (key, key_nodes) = key?;
             let key = match key {
                 Value::String(s) => s,
                 Value::Null => "null".to_owned(),
                 Value::Bool(b) => b.to_string(),
-                Value::Number(n) => n.to_string(),
+                Value::Number(n) => match n.as_f64() {
+                    Some(f) if n.is_f64() => format_float32_g(f),
+                    _ => n.to_string(),
+                },
                 _ => {
                     return Err(Error {
                         line,
@@ -270,30 +304,90 @@ impl Builder {
     }
 }
 
-fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>, line: usize) -> Result<Value, Error> {
+fn scalar(
+    text: &str,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+    line: usize,
+    numbers: Numbers,
+) -> Result<Value, Error> {
     let explicit = tag.map(|t| t.suffix.as_str());
     if style != TScalarStyle::Plain || matches!(explicit, Some("str" | "binary")) {
         return Ok(Value::String(text.to_owned()));
     }
+    let float = |f: f64| {
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| Error {
+                line,
+                message: format!("`{text}` ({f}) cannot be represented in JSON"),
+            })
+    };
     match resolve_plain(text) {
         Plain::Null => Ok(Value::Null),
         Plain::Bool(b) => Ok(Value::Bool(b)),
-        Plain::Number(f) if f.is_finite() => Ok(number_from_f64(f)),
-        Plain::Number(f) => Err(Error {
-            line,
-            message: format!("`{text}` ({f}) cannot be represented in JSON"),
-        }),
+        Plain::Int(i) if numbers == Numbers::Typed => Ok(Value::from(i)),
+        Plain::Uint(u) if numbers == Numbers::Typed => Ok(Value::from(u)),
+        Plain::Int(i) => float(i as f64),
+        Plain::Uint(u) => float(u as f64),
+        Plain::Float(f) => float(f),
         Plain::String => Ok(Value::String(text.to_owned())),
     }
 }
 
-/// A plain scalar resolved by go-yaml v2's rules.
+/// A plain scalar resolved by go-yaml v2's rules, with go-yaml's Go types.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Plain {
     Null,
     Bool(bool),
-    Number(f64),
+    /// `int`.
+    Int(i64),
+    /// `uint64`: integers above `int64`'s range.
+    Uint(u64),
+    /// `float64`.
+    Float(f64),
     String,
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: how sigs.k8s.io/yaml prints a YAML float that
+/// lands in a string (a map key, a string field of `Chart.yaml`): the shortest digits that
+/// read back as the same `float32`, with an exponent below 1e-4 and from 1e6 (`1.1`,
+/// `1e+06`).
+pub fn format_float32_g(f: f64) -> String {
+    let single = f as f32;
+    if single.is_nan() {
+        return "NaN".to_owned();
+    }
+    if single.is_infinite() {
+        return if single > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
+    }
+    if single == 0.0 {
+        return if single.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let sci = format!("{:e}", single.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if single < 0.0 { "-" } else { "" };
+    if !(-4..6).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        return format!(
+            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
+            exponent.unsigned_abs()
+        );
+    }
+    let before = exponent + 1;
+    let text = if before <= 0 {
+        format!("0.{}{digits}", "0".repeat(before.unsigned_abs() as usize))
+    } else if before as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(before as usize - digits.len()))
+    } else {
+        let (int, frac) = digits.split_at(before as usize);
+        format!("{int}.{frac}")
+    };
+    format!("{sign}{text}")
 }
 
 pub fn resolve_plain(text: &str) -> Plain {
@@ -305,22 +399,22 @@ pub fn resolve_plain(text: &str) -> Plain {
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
             return Plain::Bool(false);
         }
-        ".nan" | ".NaN" | ".NAN" => return Plain::Number(f64::NAN),
+        ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Plain::Number(f64::INFINITY);
+            return Plain::Float(f64::INFINITY);
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Plain::Number(f64::NEG_INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Plain::Float(f64::NEG_INFINITY),
         _ => {}
     }
     match text.as_bytes()[0] {
-        b'.' => text.parse::<f64>().map_or(Plain::String, Plain::Number),
+        b'.' => text.parse::<f64>().map_or(Plain::String, Plain::Float),
         b'0'..=b'9' | b'+' | b'-' => {
             let plain = text.replace('_', "");
             if let Some(n) = go_parse_int(&plain) {
-                return Plain::Number(n);
+                return n;
             }
             if is_yaml_float(&plain) {
-                return plain.parse::<f64>().map_or(Plain::String, Plain::Number);
+                return plain.parse::<f64>().map_or(Plain::String, Plain::Float);
             }
             Plain::String
         }
@@ -329,8 +423,8 @@ pub fn resolve_plain(text: &str) -> Plain {
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint`: a sign, then `0x`, `0o`,
-/// `0b` or a leading `0` (octal) choose the base. Returned as the `float64` Helm ends with.
-fn go_parse_int(text: &str) -> Option<f64> {
+/// `0b` or a leading `0` (octal) choose the base.
+fn go_parse_int(text: &str) -> Option<Plain> {
     let (negative, rest) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -357,11 +451,11 @@ fn go_parse_int(text: &str) -> Option<f64> {
         if magnitude > i64::MAX as u128 + 1 {
             return None;
         }
-        Some(-(magnitude as f64))
-    } else if magnitude <= u64::MAX as u128 {
-        Some(magnitude as f64)
+        Some(Plain::Int((-(magnitude as i128)) as i64))
+    } else if let Ok(int) = i64::try_from(magnitude) {
+        Some(Plain::Int(int))
     } else {
-        None
+        u64::try_from(magnitude).ok().map(Plain::Uint)
     }
 }
 
@@ -386,8 +480,49 @@ fn is_yaml_float(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Parsed, numbers printed as Go's JSON encoder prints `float64`s.
     fn parse_str(text: &str) -> Value {
-        Value::Object(parse(text.as_bytes()).unwrap())
+        crate::chart::values::plain_numbers(Value::Object(parse(text.as_bytes()).unwrap()))
+    }
+
+    #[test]
+    fn values_numbers_are_float64_and_typed_ones_keep_go_yaml_types() {
+        let values = parse(
+            b"i: 1
+f: 1.5
+big: 12345678901234567890
+",
+        )
+        .unwrap();
+        assert!(values.values().all(Value::is_f64), "{values:?}");
+        let typed = parse_typed(
+            b"i: 1
+f: 1.0
+big: 12345678901234567890
+key: {1e7: x}
+",
+        )
+        .unwrap();
+        assert!(typed["i"].is_i64() && typed["f"].is_f64() && typed["big"].is_u64());
+        assert_eq!(typed["key"]["1e+07"], "x");
+        assert_eq!(parse_typed(b"").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn floats_in_strings_print_as_float32() {
+        let cases = [
+            (1.1, "1.1"),
+            (1.0, "1"),
+            (1e6, "1e+06"),
+            (123456.0, "123456"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (16777217.0, "1.6777216e+07"),
+            (-2.5, "-2.5"),
+        ];
+        for (f, expected) in cases {
+            assert_eq!(format_float32_g(f), expected, "{f}");
+        }
     }
 
     #[test]

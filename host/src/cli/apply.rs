@@ -2,7 +2,6 @@
 //! objects with a three-way merge, prune what the chart no longer renders, record the release.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
@@ -10,23 +9,21 @@ use clap::{Args, ValueEnum};
 use colored::Colorize;
 
 use super::release::{DeployArgs, print_summary, release_id, runtime};
-use super::values::{ValueArgs, load_chart};
+use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Action, DryRun, Report};
+use crate::chart;
 use crate::release::Capabilities;
 use crate::release::deploy::{Desired, Session};
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Release name (lowercase letters, digits, `-` and `.`; at most 53 characters)
-    #[arg(value_name = "RELEASE")]
-    pub release: String,
-    /// Chart folder or packaged chart (.tgz)
-    #[arg(value_name = "CHART")]
-    pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValueArgs,
+    pub render: RenderArgs,
+    /// Do not install the CustomResourceDefinitions of the charts' crds/ folders
+    #[arg(long)]
+    pub skip_crds: bool,
     /// Show what would change without changing anything: `client` sends no writes, `server`
     /// sends every write with dryRun=All so the API server validates it
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "client", default_value = "none")]
@@ -110,10 +107,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    crate::release::validate_name(&args.release)?;
+    args.render.require_release("apply")?;
+    let release_name = args.render.release_name().to_owned();
     let helm = args.from_helm_release.as_ref().map(|name| {
         if name.is_empty() {
-            args.release.clone()
+            release_name.clone()
         } else {
             name.clone()
         }
@@ -121,8 +119,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
     if let Some(name) = &helm {
         crate::release::validate_name(name)?;
     }
-    let chart = load_chart(&args.chart)?;
-    let (user_values, values) = args.values.compute_with_user(&chart)?;
+    let mut prepared = args.render.prepare(global)?;
     let apply_options = apply::Options {
         dry_run: match args.dry_run {
             DryRunArg::None => DryRun::None,
@@ -140,7 +137,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
     let options = args.deploy.options(apply_options);
     runtime()?.block_on(async {
         let cluster = global.connect().await?;
-        let id = release_id(&cluster, &args.release)?;
+        let id = release_id(&cluster, args.render.release_name())?;
         let mut session = Session::open(cluster.clone(), id, options).await?;
         let result = async {
             if let Some(name) = &helm {
@@ -153,20 +150,29 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
                 }
                 session.start_from(super::release::helm_previous(&cluster, name).await?);
             }
-            let release = session.template_release()?;
-            let capabilities = Capabilities {
-                kube_version: cluster.kube_version().await?,
-                ..Capabilities::default()
+            prepared.job.release = session.template_release()?;
+            let server_version = cluster.kube_version().await?;
+            prepared.job.capabilities =
+                Capabilities::parse(&server_version).map_err(|message| {
+                    anyhow::anyhow!("the cluster's version `{server_version}`: {message}")
+                })?;
+            let rendered = render::render(&prepared.job, &prepared.plugins)
+                .inspect_err(|err| super::template::show_rendered(global, err))?;
+            // The crds/ folders first, as Helm installs them; hooks go with the objects, the
+            // release sets them apart.
+            let mut objects = if args.skip_crds {
+                Vec::new()
+            } else {
+                rendered.crd_objects()?
             };
-            let plugins = super::plugin::registry(global, Some(&args.chart))?;
-            let rendered =
-                render::render_with_plugins(&chart, &values, &release, &capabilities, &plugins)
-                    .inspect_err(|err| super::template::show_rendered(global, err))?;
+            objects.extend(rendered.objects()?);
             let desired = Desired {
-                chart: serde_json::to_value(&chart.metadata)?,
-                values: user_values,
-                computed_values: values,
-                objects: rendered.objects,
+                chart: serde_json::to_value(&prepared.job.chart.metadata)?,
+                values: prepared.user_values.clone(),
+                computed_values: chart::values::plain_numbers(serde_json::Value::Object(
+                    prepared.job.values.clone(),
+                )),
+                objects,
                 notes: rendered.notes,
             };
             anyhow::Ok(session.upgrade(desired).await?)

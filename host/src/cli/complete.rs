@@ -123,11 +123,24 @@ pub fn complete(words: &[String]) -> (Vec<(String, String)>, u32) {
             .collect();
         return (subcommands, NO_FILE_COMP);
     }
-    let positional = command.get_positionals().nth(positionals).cloned();
-    match positional {
-        Some(arg) => flag_values(&arg, current),
-        None => (Vec::new(), NO_FILE_COMP),
+    // A positional may take several values (`[RELEASE] CHART`): find the one this word is
+    // for, and which of its value names.
+    let mut index = positionals;
+    for arg in command.get_positionals() {
+        let count = arg.get_num_args().map_or(1, |range| range.max_values());
+        if index < count {
+            let name = arg
+                .get_value_names()
+                .and_then(|names| names.get(index).or_else(|| names.last()).cloned());
+            return match name.as_ref().map(|n| n.as_str()) {
+                Some("CHART") => (Vec::new(), DEFAULT),
+                _ if index == 0 => flag_values(arg, current),
+                _ => (Vec::new(), NO_FILE_COMP),
+            };
+        }
+        index -= count;
     }
+    (Vec::new(), NO_FILE_COMP)
 }
 
 fn find_flag(command: &Command, globals: &[Arg], word: &str) -> Option<Arg> {

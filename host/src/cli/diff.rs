@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
-use super::values::{ValueArgs, load_chart};
+use super::render::{Prepared, RenderArgs};
+use super::values::ValueArgs;
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Bookkeeping, DryRun, StepAction};
 use crate::cluster::Cluster;
@@ -122,7 +123,8 @@ pub enum DiffFormat {
 
 /// Where the objects come from.
 enum Input {
-    Chart(Box<crate::chart::Chart>, serde_json::Value),
+    /// The render job `template`, `lint` and `apply` would make of the same flags.
+    Chart(Box<Prepared>),
     Manifests(Vec<Object>),
 }
 
@@ -131,11 +133,12 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
     if !(0.0..=1.0).contains(&args.find_renames) {
         bail!("--find-renames must be between 0 and 1");
     }
-    let input = input(&args)?;
+    let input = input(global, &args)?;
     let mut rules = Vec::new();
     match (&args.diff_config, &input) {
         (Some(path), _) => rules.extend(diff::ignore::load_config(path)?),
-        (None, Input::Chart(chart, _)) => {
+        (None, Input::Chart(prepared)) => {
+            let chart = &prepared.job.chart;
             if let Some(bytes) = chart.files.get(diff::ignore::CONFIG_FILE) {
                 let path = chart.file_path(diff::ignore::CONFIG_FILE);
                 let text = std::str::from_utf8(bytes)
@@ -197,21 +200,19 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
         };
         let objects = match input {
             Input::Manifests(objects) => objects,
-            Input::Chart(chart, values) => {
-                let capabilities = Capabilities {
-                    kube_version: cluster.kube_version().await?,
-                    ..Capabilities::default()
-                };
-                let plugins = super::plugin::registry(global, args.chart.as_deref())?;
-                render::render_with_plugins(
-                    &chart,
-                    &values,
-                    &template_release,
-                    &capabilities,
-                    &plugins,
-                )
-                .inspect_err(|err| super::template::show_rendered(global, err))?
-                .objects
+            Input::Chart(mut prepared) => {
+                prepared.job.release = template_release;
+                let server_version = cluster.kube_version().await?;
+                prepared.job.capabilities =
+                    Capabilities::parse(&server_version).map_err(|message| {
+                        anyhow::anyhow!("the cluster's version `{server_version}`: {message}")
+                    })?;
+                let rendered = render::render(&prepared.job, &prepared.plugins)
+                    .inspect_err(|err| super::template::show_rendered(global, err))?;
+                // What apply writes: the crds/ folders first, then the objects.
+                let mut objects = rendered.crd_objects()?;
+                objects.extend(rendered.objects()?);
+                objects
             }
         };
         // Hooks run around an apply, they are not merged into the cluster: not diffed.
@@ -262,15 +263,21 @@ pub fn run(global: &GlobalArgs, args: DiffArgs, out: &mut dyn Write) -> anyhow::
 }
 
 /// The chart and its values, or the manifests of `-f`/`--filename`.
-fn input(args: &DiffArgs) -> anyhow::Result<Input> {
+fn input(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Input> {
     match &args.chart {
         Some(chart_path) => {
             if !args.filename.is_empty() {
                 bail!("give either CHART or --filename, not both");
             }
-            let chart = load_chart(chart_path)?;
-            let values = args.values.compute(&chart)?;
-            Ok(Input::Chart(Box::new(chart), values))
+            let render = RenderArgs {
+                names: vec![args.release.clone(), chart_path.display().to_string()],
+                values: args.values.clone(),
+                kube_version: release::DEFAULT_KUBE_VERSION.to_owned(),
+                api_versions: Vec::new(),
+                skip_schema_validation: false,
+                name_template: None,
+            };
+            Ok(Input::Chart(Box::new(render.prepare(global)?)))
         }
         None => {
             let values = &args.values;
@@ -431,7 +438,9 @@ mod tests {
             ),
         ];
         for (args, expected) in cases {
-            let err = match input(&parse(&args)) {
+            let cli =
+                Cli::try_parse_from([&["kubectl-chart", "diff"], &args[..]].concat()).unwrap();
+            let err = match input(&cli.global, &parse(&args)) {
                 Ok(_) => panic!("{args:?} should fail"),
                 Err(err) => format!("{err:#}"),
             };

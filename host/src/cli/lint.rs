@@ -8,21 +8,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::template::offline_capabilities;
-use super::values::{ValueArgs, load_chart};
+use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome};
 use crate::chart::Chart;
 use crate::lint::{self, Config, Linter};
-use crate::release::Release;
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Chart folder or packaged chart (.tgz)
-    #[arg(value_name = "CHART")]
-    pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValueArgs,
+    pub render: RenderArgs,
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: LintFormat,
@@ -32,20 +27,9 @@ pub struct LintArgs {
     /// Fail on warnings too, not only on errors
     #[arg(long)]
     pub strict: bool,
-    /// Release name to render with
-    #[arg(long, value_name = "NAME", default_value = "release-name")]
-    pub release: String,
-    /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = crate::release::DEFAULT_KUBE_VERSION, value_parser = super::template::parse_kube_version)]
-    pub kube_version: String,
-    /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
-    #[arg(
-        short = 'a',
-        long = "api-versions",
-        value_name = "GROUP/VERSION",
-        value_delimiter = ','
-    )]
-    pub api_versions: Vec<String>,
+    /// Release name to render with (as a first argument before CHART does)
+    #[arg(long, value_name = "NAME")]
+    pub release: Option<String>,
 }
 
 /// How `lint` prints its report.
@@ -60,15 +44,23 @@ pub enum LintFormat {
     Sarif,
 }
 
-pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    crate::release::validate_name(&args.release)?;
-    let chart = load_chart(&args.chart)?;
-    let mut config = load_config(&chart, args.lint_config.as_deref())?;
-    let values = args.values.compute(&chart)?;
-    let release = Release::install(&args.release, &global.namespace_or_default());
-    let capabilities = offline_capabilities(&args.kube_version, &args.api_versions);
-    let registry = super::plugin::registry(global, Some(&args.chart))?;
-    let rendered = render::render_with_plugins(&chart, &values, &release, &capabilities, &registry)
+pub fn run(
+    global: &GlobalArgs,
+    mut args: LintArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    if let Some(release) = args.release.take() {
+        let chart = args.render.names.pop().unwrap_or_default();
+        args.render.names = vec![release, chart];
+    }
+    let prepared = args.render.prepare(global)?;
+    let chart = &prepared.job.chart;
+    let mut config = load_config(chart, args.lint_config.as_deref())?;
+    let registry = &prepared.plugins;
+    let rendered = render::render(&prepared.job, registry)
+        .inspect_err(|err| super::template::show_rendered(global, err))?;
+    let objects = rendered
+        .objects()
         .inspect_err(|err| super::template::show_rendered(global, err))?;
 
     // WASM linters run through the same runner as the built-in rules, each with its
@@ -85,7 +77,7 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
         }
     }
     let plugins: Vec<&dyn Linter> = plugins.iter().map(|p| p as &dyn Linter).collect();
-    let report = lint::run_all(&rendered.objects, &plugins, &config)?;
+    let report = lint::run_all(&objects, &plugins, &config)?;
 
     for warning in &report.warnings {
         eprintln!("{} {warning}", colored::Colorize::yellow("warning:"));
@@ -94,7 +86,7 @@ pub fn run(global: &GlobalArgs, args: LintArgs, out: &mut dyn Write) -> anyhow::
         LintFormat::Text => report.to_text(),
         LintFormat::Json => report.to_json(),
         LintFormat::Sarif => {
-            let artifact = |source: &str| artifact_path(&args.chart, chart.name(), source);
+            let artifact = |source: &str| artifact_path(&prepared.chart_path, chart.name(), source);
             report.to_sarif(&artifact)
         }
     };

@@ -4,14 +4,18 @@
 mod apply;
 pub mod complete;
 mod completion;
+mod create;
+mod dependency;
 mod diff;
 mod get;
 mod history;
 mod lint;
 mod list;
+mod package;
 pub mod plugin;
 mod post_render;
 pub mod release;
+pub mod render;
 mod rollback;
 mod status;
 mod template;
@@ -28,6 +32,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use lint::{LintArgs, LintFormat};
 pub use plugin::PluginArgs;
 pub use post_render::PostRenderArgs;
+pub use render::RenderArgs;
 pub use template::TemplateArgs;
 pub use values::{ValueArgs, ValuesArgs};
 
@@ -141,6 +146,14 @@ pub enum Command {
     Lint(LintArgs),
     /// Print the values a chart would be rendered with
     Values(ValuesArgs),
+    /// Write a new chart: the chart `helm create` writes, or its Handlebars twin
+    Create(create::CreateArgs),
+    /// Package a chart folder into NAME-VERSION.tgz, as `helm package` does
+    #[command(disable_version_flag = true)]
+    Package(package::PackageArgs),
+    /// Manage a chart's dependencies from local (file://) repositories
+    #[command(visible_alias = "dep")]
+    Dependency(dependency::DependencyArgs),
     /// Helm post-renderer: read manifests on stdin, run plugins and linters, write stdout
     PostRender(PostRenderArgs),
     /// List and inspect WebAssembly plugins
@@ -172,6 +185,9 @@ impl Cli {
             Command::Test(args) => test::run(&self.global, args, out),
             Command::Lint(args) => lint::run(&self.global, args, out),
             Command::Values(args) => values::run(args, out),
+            Command::Create(args) => create::run(args, out),
+            Command::Package(args) => package::run(args, out),
+            Command::Dependency(args) => dependency::run(args, out),
             Command::PostRender(args) => {
                 post_render::run(&self.global, args, &mut std::io::stdin().lock(), out)
             }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{GlobalArgs, Outcome, OutputFormat};
 use crate::plugin::{self, Cache, Kind, Origin, Plugin, Registry, SearchPath, Settings, Trust};
+use crate::render::Engine;
 
 #[derive(Debug, Args)]
 pub struct PluginArgs {
@@ -27,7 +28,8 @@ pub enum PluginCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Also search this chart's `plugins/` folder
+    /// Also search this chart's `plugins/` folder, and say which engine renders it and each
+    /// of its subcharts
     #[arg(value_name = "CHART")]
     pub chart: Option<PathBuf>,
     /// Output format (default: a table)
@@ -113,12 +115,30 @@ fn list(global: &GlobalArgs, args: ListArgs, out: &mut dyn Write) -> anyhow::Res
             }
             if registry.plugins().is_empty() {
                 writeln!(out, "no plugins found")?;
-                return Ok(Outcome::Success);
+            } else {
+                write_table(out, &rows)?;
             }
-            write_table(out, &rows)?;
+            if let Some(chart) = &args.chart {
+                write_engines(out, chart)?;
+            }
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Which engine renders the chart and each of its subcharts (`renderer:` in `Chart.yaml`),
+/// so a user sees whether Go templates, Handlebars or a plugin is at work.
+fn write_engines(out: &mut dyn Write, path: &Path) -> anyhow::Result<()> {
+    fn walk(out: &mut dyn Write, chart: &crate::chart::Chart, path: &str) -> std::io::Result<()> {
+        writeln!(out, "chart {path} renders with {}", Engine::of(chart))?;
+        for sub in &chart.dependencies {
+            walk(out, sub, &format!("{path}/charts/{}", sub.name()))?;
+        }
+        Ok(())
+    }
+    let chart = crate::chart::load(path)?;
+    walk(out, &chart, chart.name())?;
+    Ok(())
 }
 
 fn write_table<const N: usize>(out: &mut dyn Write, rows: &[[String; N]]) -> std::io::Result<()> {

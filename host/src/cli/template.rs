@@ -1,45 +1,38 @@
-//! `kubectl chart template RELEASE CHART`: render a chart and print its objects.
+//! `kubectl chart template [RELEASE] CHART`: render a chart and print its objects, as
+//! `helm template` prints them.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
 
-use super::values::{ValueArgs, load_chart};
+use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome, OutputFormat};
-use crate::chart::glob_match;
 use crate::manifest::{self, Object};
-use crate::release::{self, Capabilities, Release};
 use crate::render;
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// Release name (lowercase letters, digits, `-` and `.`; at most 53 characters)
-    #[arg(value_name = "RELEASE")]
-    pub release: String,
-    /// Chart folder or packaged chart (.tgz)
-    #[arg(value_name = "CHART")]
-    pub chart: PathBuf,
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// Only print objects from these templates (`templates/deployment.yaml`; globs allowed)
+    pub render: RenderArgs,
+    /// Only print documents from these templates: paths in the chart, as in its
+    /// `# Source:` lines without the chart name (`templates/deployment.yaml`,
+    /// `charts/sub/templates/*`; Go glob syntax)
     #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
     pub show_only: Vec<String>,
+    /// Also print the CustomResourceDefinitions of the charts' crds/ folders, first
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Accepted as `helm template` accepts it: the crds/ folders are only printed with
+    /// --include-crds
+    #[arg(long, hide = true)]
+    pub skip_crds: bool,
+    /// Leave out `helm test` hooks (documents annotated `helm.sh/hook: test`)
+    #[arg(long)]
+    pub skip_tests: bool,
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
-    /// Kubernetes version for Capabilities.KubeVersion and the chart's kubeVersion check
-    #[arg(long, value_name = "VERSION", default_value = release::DEFAULT_KUBE_VERSION, value_parser = parse_kube_version)]
-    pub kube_version: String,
-    /// Extra API versions for Capabilities.APIVersions (repeat or comma-separate)
-    #[arg(
-        short = 'a',
-        long = "api-versions",
-        value_name = "GROUP/VERSION",
-        value_delimiter = ','
-    )]
-    pub api_versions: Vec<String>,
     /// Render as an upgrade (Release.IsUpgrade) rather than a first install
     #[arg(long)]
     pub is_upgrade: bool,
@@ -48,86 +41,39 @@ pub struct TemplateArgs {
     pub notes: bool,
 }
 
-impl TemplateArgs {
-    pub fn capabilities(&self) -> Capabilities {
-        offline_capabilities(&self.kube_version, &self.api_versions)
-    }
-}
-
-/// `Capabilities` without a cluster: `--kube-version` and the default API versions plus
-/// `--api-versions`, as `helm template` does.
-pub(super) fn offline_capabilities(kube_version: &str, api_versions: &[String]) -> Capabilities {
-    let mut caps = Capabilities {
-        kube_version: kube_version.to_owned(),
-        ..Capabilities::default()
-    };
-    caps.api_versions.extend(api_versions.iter().cloned());
-    caps
-}
-
-/// Parses `--kube-version` as Helm does (Kubernetes' generic version syntax): an optional
-/// `v`, then at least `MAJOR.MINOR` in numbers (no leading zero in the major), then anything
-/// (`-rc.1`, `+k3s1`); it becomes `v` and the text, unpadded (`1.30` is `v1.30`, as in Helm).
-/// Empty means the default.
-pub(super) fn parse_kube_version(text: &str) -> Result<String, String> {
-    if text.is_empty() {
-        return Ok(release::DEFAULT_KUBE_VERSION.to_owned());
-    }
-    let quoted = crate::quote::quoted(text);
-    let bare = text.trim_start();
-    let bare = bare.strip_prefix('v').unwrap_or(bare);
-    // The numbers: digits and dots up to the first other character, not ending in a dot.
-    let end = bare
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(bare.len());
-    let mut numbers = &bare[..end];
-    while let Some(shorter) = numbers.strip_suffix('.') {
-        numbers = shorter;
-    }
-    if numbers.is_empty() || numbers.starts_with('.') || numbers.contains("..") {
-        return Err(format!("{quoted} is not a Kubernetes version like v1.35.0"));
-    }
-    let components: Vec<&str> = numbers.split('.').collect();
-    if components.len() < 2 {
-        return Err(format!(
-            "{quoted} is not a Kubernetes version: it needs at least a major and a minor number (1.35)"
-        ));
-    }
-    if components[0].len() > 1 && components[0].starts_with('0') {
-        return Err(format!(
-            "{quoted}: the major version `{}` has a leading zero",
-            components[0]
-        ));
-    }
-    if let Some(huge) = components.iter().find(|c| c.parse::<u64>().is_err()) {
-        return Err(format!(
-            "{quoted}: `{huge}` is too large for a version number"
-        ));
-    }
-    Ok(format!("v{}", text.strip_prefix('v').unwrap_or(text)))
-}
-
 pub fn run(
     global: &GlobalArgs,
     args: TemplateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    crate::release::validate_name(&args.release)?;
-    let chart = load_chart(&args.chart)?;
-    let values = args.values.compute(&chart)?;
-    let mut release = Release::install(&args.release, &global.namespace_or_default());
+    let mut prepared = args.render.prepare(global)?;
     if args.is_upgrade {
-        release.is_install = false;
-        release.is_upgrade = true;
+        prepared.job.release.is_install = false;
+        prepared.job.release.is_upgrade = true;
     }
-    let plugins = super::plugin::registry(global, Some(&args.chart))?;
-    let rendered =
-        render::render_with_plugins(&chart, &values, &release, &args.capabilities(), &plugins)
-            .inspect_err(|err| show_rendered(global, err))?;
-    let objects = select(rendered.objects, &args.show_only, chart.name())?;
+    let rendered = render::render(&prepared.job, &prepared.plugins)
+        .inspect_err(|err| show_rendered(global, err))?;
     match args.output {
-        OutputFormat::Yaml => out.write_all(manifest::to_yaml_stream(&objects).as_bytes())?,
-        OutputFormat::Json => out.write_all(manifest::to_json_list(&objects).as_bytes())?,
+        OutputFormat::Yaml => {
+            let text = manifest::template_output(
+                &rendered.documents,
+                &rendered.crds,
+                args.include_crds,
+                args.skip_tests,
+            );
+            let text = if args.show_only.is_empty() {
+                text
+            } else {
+                manifest::show_only(&text, &args.show_only).map_err(|pattern| {
+                    anyhow::anyhow!("could not find template {pattern} in chart")
+                })?
+            };
+            out.write_all(text.as_bytes())?;
+        }
+        OutputFormat::Json => {
+            let objects = json_objects(&rendered, &args)?;
+            out.write_all(manifest::to_json_list(&objects).as_bytes())?;
+        }
     }
     if args.notes
         && let Some(notes) = rendered.notes
@@ -135,6 +81,47 @@ pub fn run(
         eprintln!("NOTES:\n{notes}");
     }
     Ok(Outcome::Success)
+}
+
+/// The objects `-o json` lists: what the YAML output would show, parsed.
+fn json_objects(rendered: &render::Rendered, args: &TemplateArgs) -> anyhow::Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    if args.include_crds {
+        objects.extend(rendered.crd_objects()?);
+    }
+    for document in &rendered.documents {
+        if args.skip_tests && document.is_test() {
+            continue;
+        }
+        objects.extend(document.objects()?);
+    }
+    if args.show_only.is_empty() {
+        return Ok(objects);
+    }
+    let in_chart = |source: &str| {
+        source
+            .split_once('/')
+            .map_or(source, |(_, rest)| rest)
+            .to_owned()
+    };
+    for pattern in &args.show_only {
+        let pattern = pattern.replace('\\', "/");
+        if !objects
+            .iter()
+            .any(|o| crate::chart::glob::matches(&pattern, &in_chart(&o.source)).unwrap_or(false))
+        {
+            bail!("could not find template {pattern} in chart");
+        }
+    }
+    Ok(objects
+        .into_iter()
+        .filter(|o| {
+            args.show_only.iter().any(|p| {
+                crate::chart::glob::matches(&p.replace('\\', "/"), &in_chart(&o.source))
+                    .unwrap_or(false)
+            })
+        })
+        .collect())
 }
 
 /// With `-v`, prints the rendered text of a template whose output could not be parsed.
@@ -148,71 +135,5 @@ pub fn show_rendered(global: &GlobalArgs, err: &render::Error) {
             eprintln!("{:>4} | {line}", number + 1);
         }
         eprintln!("---");
-    }
-}
-
-/// Keeps the objects whose template matches one of `patterns` (all when there are none).
-fn select(objects: Vec<Object>, patterns: &[String], chart: &str) -> anyhow::Result<Vec<Object>> {
-    if patterns.is_empty() {
-        return Ok(objects);
-    }
-    let prefix = format!("{chart}/");
-    let matches = |pattern: &str, source: &str| {
-        let relative = source.strip_prefix(&prefix).unwrap_or(source);
-        glob_match(pattern, source) || glob_match(pattern, relative)
-    };
-    for pattern in patterns {
-        if !objects.iter().any(|o| matches(pattern, &o.source)) {
-            bail!("--show-only `{pattern}`: no object was rendered from a template matching it");
-        }
-    }
-    Ok(objects
-        .into_iter()
-        .filter(|o| patterns.iter().any(|p| matches(p, &o.source)))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kube_versions_parse_as_helms() {
-        // Each checked against `helm template --kube-version` (v4.1).
-        let ok = [
-            ("1.30", "v1.30"),
-            ("v1.30.2", "v1.30.2"),
-            ("1.2.3.4", "v1.2.3.4"),
-            ("v1.30.0+k3s1", "v1.30.0+k3s1"),
-            ("1.30-rc.1", "v1.30-rc.1"),
-            ("1.30.2-gke.1", "v1.30.2-gke.1"),
-            ("1.30.x", "v1.30.x"),
-            ("0.1", "v0.1"),
-            ("1.05", "v1.05"),
-            ("", release::DEFAULT_KUBE_VERSION),
-        ];
-        for (input, expected) in ok {
-            assert_eq!(
-                parse_kube_version(input).as_deref(),
-                Ok(expected),
-                "{input}"
-            );
-        }
-        let bad = [
-            ("garbage", "not a Kubernetes version"),
-            ("1", "at least a major and a minor"),
-            ("v1", "at least a major and a minor"),
-            ("1.x", "at least a major and a minor"),
-            ("V1.30", "not a Kubernetes version"),
-            (">1.2", "not a Kubernetes version"),
-            ("01.2", "leading zero"),
-            ("99999999999999999999.1", "too large"),
-        ];
-        for (input, expected) in bad {
-            let err = parse_kube_version(input).unwrap_err();
-            assert!(err.contains(expected), "{input}: {err}");
-        }
-        let long = format!("x{}", "1".repeat(10_000));
-        assert!(parse_kube_version(&long).unwrap_err().len() < 200);
     }
 }

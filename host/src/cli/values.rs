@@ -2,13 +2,13 @@
 //! every command that renders.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::Value;
 
 use super::{Outcome, OutputFormat};
-use crate::chart::{self, Chart, values};
+use crate::chart::values;
 use crate::yaml;
 
 /// Helm's value flags. As in Helm, files apply first, then every `--set-json`, `--set`,
@@ -51,29 +51,6 @@ impl ValueArgs {
             set_literal: self.set_literal.clone(),
         }
     }
-
-    /// Computes the values for `chart`: defaults, user values, then the schema check.
-    pub fn compute(&self, chart: &Chart) -> anyhow::Result<Value> {
-        Ok(self.compute_with_user(chart)?.1)
-    }
-
-    /// The values the user supplied, and the values computed from them for `chart`.
-    pub fn compute_with_user(&self, chart: &Chart) -> anyhow::Result<(Value, Value)> {
-        let user = values::user_values(&self.options(), &mut std::io::stdin().lock())?;
-        let coalesced = values::coalesce(&chart.values, user.clone());
-        // Helm logs these and goes on; so do we, on stderr.
-        for warning in &coalesced.warnings {
-            eprintln!("warning: {warning}");
-        }
-        if let Some(schema) = &chart.schema {
-            values::validate(
-                schema,
-                &chart.file_path("values.schema.json"),
-                &coalesced.values,
-            )?;
-        }
-        Ok((user, coalesced.values))
-    }
 }
 
 #[derive(Debug, Args)]
@@ -88,16 +65,15 @@ pub struct ValuesArgs {
     pub output: OutputFormat,
 }
 
+/// Prints the values the top chart's templates see: the value flags over every chart's
+/// defaults, dependencies processed, checked against the schemas.
 pub fn run(args: ValuesArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let chart = load_chart(&args.chart)?;
-    let values = args.values.compute(&chart)?;
-    write_value(out, &values, args.output)?;
+    let chart = super::render::load_chart(&args.chart)?;
+    let user = values::user_values(&args.values.options(), &mut std::io::stdin().lock())?;
+    let (_, computed) = super::render::release_values(chart, user, true)?;
+    let plain = values::plain_numbers(Value::Object(computed));
+    write_value(out, &plain, args.output)?;
     Ok(Outcome::Success)
-}
-
-/// Loads a chart, with the path in the error.
-pub fn load_chart(path: &Path) -> anyhow::Result<Chart> {
-    Ok(chart::load(path)?)
 }
 
 pub fn write_value(out: &mut dyn Write, value: &Value, format: OutputFormat) -> anyhow::Result<()> {

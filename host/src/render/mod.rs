@@ -1,21 +1,34 @@
-//! Rendering: a chart and its computed values become objects through the built-in Handlebars
-//! engine, or through the WebAssembly renderer the chart names (`renderer:` in `Chart.yaml`),
-//! then through the post-renderer plugins ([`render_with_plugins`]). Files in `templates/`
-//! whose name starts with `_` define partials (`{{#*inline "name"}}...{{/inline}}`) shared by
-//! every template, like Helm's `_helpers.tpl`.
+//! Rendering: a chart tree and its release's values become documents and objects.
+//!
+//! Every chart of the tree (the chart and its enabled subcharts) is rendered by the engine its
+//! `Chart.yaml` names in `renderer:` ([`Engine`]): Go templates when absent (Helm's language,
+//! byte for byte what `helm template` renders), the built-in Handlebars engine for
+//! `handlebars`, otherwise the WebAssembly renderer plugin of that name. Whatever the engine,
+//! each chart sees its own section of the values, as in Helm ([`Scope`]): the top chart all
+//! of them, a subchart `values[name]` with the globals merged in. Charts that share an engine
+//! share named templates (Go's `define`, Handlebars partials), so a library chart serves its
+//! parent; a WebAssembly renderer is called once per chart, with that chart's files and
+//! values, so the plugin contract (WIT 0.1) stays as it is.
+//!
+//! The rendered text of every template then goes through Helm's own pipeline
+//! ([`manifest::sort_manifests`]): split into documents, hooks set apart, ordered by kind.
+//! Documents keep their text, so `template` prints what the templates wrote; post-renderers,
+//! when there are any, work on the parsed objects and their output is printed as YAML.
 
+pub mod gotmpl;
+pub(crate) mod handlebars;
 pub mod helpers;
 
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use handlebars::template::{Parameter, TemplateElement};
-use handlebars::{Context, Handlebars, RenderErrorReason, Template as HbTemplate};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::chart::{self, Chart};
-use crate::manifest::{self, Object};
+use crate::manifest::{self, CrdFile, Document, Object};
 use crate::plugin;
 use crate::release::{Capabilities, Release};
+
+pub use handlebars::{render_handlebars, template_name};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,6 +45,9 @@ pub enum Error {
         line: Option<usize>,
         message: String,
     },
+    /// A Go template error, printed as Go prints it (`template: NAME:LINE:COL: ...`).
+    #[error("{0}")]
+    Go(String),
     #[error("{template}: partial `{name}` is defined twice (also in {other})")]
     DuplicatePartial {
         template: String,
@@ -45,6 +61,8 @@ pub enum Error {
         error: manifest::Error,
         rendered: String,
     },
+    #[error("`{}` is not UTF-8 text", path.display())]
+    NotText { path: PathBuf },
     #[error(transparent)]
     Chart(#[from] chart::Error),
     #[error(transparent)]
@@ -53,30 +71,359 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A release ready to render: the chart with its dependencies processed
+/// ([`chart::values::for_release`]), the computed values, and what templates see of the
+/// release and the cluster.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub chart: Chart,
+    /// The top chart's values: coalesced, checked, keys sorted, numbers with Go's types.
+    pub values: Map<String, Value>,
+    pub release: Release,
+    pub capabilities: Capabilities,
+}
+
 /// What rendering a chart produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
-    /// Objects in Helm's install order.
-    pub objects: Vec<Object>,
-    /// The rendered `NOTES.txt`, if the chart has one.
+    /// Every document of every template, in Helm's order: objects by kind in install order,
+    /// then hooks by kind.
+    pub documents: Vec<Document>,
+    /// The `crds/` files of the chart and its enabled subcharts, in Helm's order.
+    pub crds: Vec<CrdFile>,
+    /// The top chart's rendered `NOTES.txt`, if it has one.
     pub notes: Option<String>,
 }
 
-/// The stack of each rendering thread: partials nest up to 100 deep, each level several
-/// frames (a debug build needs about 6 MiB there); untouched stack costs no memory.
+impl Rendered {
+    /// The objects of the documents, hooks (`helm test` ones too) included: every document
+    /// but comments-only ones, checked to be Kubernetes objects, in Helm's order.
+    pub fn objects(&self) -> Result<Vec<Object>> {
+        let mut objects = Vec::new();
+        for document in &self.documents {
+            let object = document.objects().map_err(|error| Error::Manifest {
+                error,
+                rendered: document.text.clone(),
+            })?;
+            objects.extend(object);
+        }
+        Ok(objects)
+    }
+
+    /// The objects of the `crds/` files, installed before everything else.
+    pub fn crd_objects(&self) -> Result<Vec<Object>> {
+        let mut objects = Vec::new();
+        for crd in &self.crds {
+            let parsed =
+                manifest::parse(&crd.source, &crd.text).map_err(|error| Error::Manifest {
+                    error,
+                    rendered: crd.text.clone(),
+                })?;
+            objects.extend(parsed);
+        }
+        Ok(objects)
+    }
+}
+
+/// The engine a chart's templates are written for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Engine {
+    /// Go's text/template with Sprig and Helm's functions: `renderer:` absent.
+    Go,
+    /// The built-in Handlebars engine: `renderer: handlebars`.
+    Handlebars,
+    /// A WebAssembly renderer plugin.
+    Plugin(String),
+}
+
+/// The annotation that names a chart's renderer when `renderer:` cannot be used: `helm package`
+/// drops `Chart.yaml` fields it does not know, annotations survive it.
+pub const RENDERER_ANNOTATION: &str = "kubectl-chart.io/renderer";
+
+impl Engine {
+    /// The engine of a chart: `renderer:` in `Chart.yaml`, else the
+    /// `kubectl-chart.io/renderer` annotation, else Go templates.
+    pub fn of(chart: &Chart) -> Engine {
+        let metadata = &chart.metadata;
+        let name = metadata.renderer.as_deref().or_else(|| {
+            metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(RENDERER_ANNOTATION))
+                .map(String::as_str)
+        });
+        match name.map(str::trim) {
+            None | Some("") => Engine::Go,
+            Some("handlebars") => Engine::Handlebars,
+            Some(name) => Engine::Plugin(name.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::Go => f.write_str("Go templates"),
+            Engine::Handlebars => f.write_str("Handlebars"),
+            Engine::Plugin(name) => write!(f, "WebAssembly renderer `{name}`"),
+        }
+    }
+}
+
+/// One chart of the tree as its templates see it: Helm's per-chart render values.
+#[derive(Debug)]
+pub struct Scope<'a> {
+    pub chart: &'a Chart,
+    /// Helm's `ChartFullPath`: `parent/charts/sub`, the prefix of template names.
+    pub full_path: String,
+    pub is_root: bool,
+    /// This chart's section of the values.
+    pub values: Map<String, Value>,
+    /// Indexes (into the scope list) of this chart's direct subcharts.
+    pub subcharts: Vec<usize>,
+}
+
+impl Scope<'_> {
+    /// `.Chart`: Helm's map of the metadata with Go field names, and `IsRoot`.
+    pub fn chart_map(&self) -> Map<String, Value> {
+        let mut map = self.chart.metadata.to_go_map();
+        map.insert("IsRoot".into(), Value::Bool(self.is_root));
+        map
+    }
+
+    /// `web/templates/deployment.yaml`: the name Helm gives a template of this chart.
+    pub fn template_name(&self, path: &str) -> String {
+        format!("{}/{path}", self.full_path)
+    }
+}
+
+/// Every chart of the tree with its scoped values, parents before their subcharts.
+pub fn scopes<'a>(chart: &'a Chart, values: &Map<String, Value>) -> Vec<Scope<'a>> {
+    let mut scopes = Vec::new();
+    add_scope(
+        chart,
+        chart.name().to_owned(),
+        true,
+        values.clone(),
+        &mut scopes,
+    );
+    scopes
+}
+
+fn add_scope<'a>(
+    chart: &'a Chart,
+    full_path: String,
+    is_root: bool,
+    values: Map<String, Value>,
+    scopes: &mut Vec<Scope<'a>>,
+) -> usize {
+    let index = scopes.len();
+    scopes.push(Scope {
+        chart,
+        full_path: full_path.clone(),
+        is_root,
+        values: Map::new(),
+        subcharts: Vec::new(),
+    });
+    let mut subcharts = Vec::new();
+    for sub in &chart.dependencies {
+        // Helm's `values.Table("Values." + name)`: the section if it is a map, else nothing.
+        let section = match values.get(sub.name()) {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        let path = format!("{full_path}/charts/{}", sub.name());
+        subcharts.push(add_scope(sub, path, false, section, scopes));
+    }
+    scopes[index].values = values;
+    scopes[index].subcharts = subcharts;
+    index
+}
+
+/// Renders a release: every chart of the tree with its engine, then Helm's ordering, the
+/// `crds/` files, and the post-renderers of `plugins`.
+pub fn render(job: &Job, plugins: &plugin::Registry) -> Result<Rendered> {
+    let chart = &job.chart;
+    chart.check_renderable()?;
+    chart.check_kube_version(&job.capabilities.kube_version)?;
+    let scopes = scopes(chart, &job.values);
+
+    let mut engines: Vec<Engine> = scopes.iter().map(|s| Engine::of(s.chart)).collect();
+    engines.sort();
+    engines.dedup();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut notes = None;
+    for engine in engines {
+        let members: Vec<usize> = (0..scopes.len())
+            .filter(|&i| Engine::of(scopes[i].chart) == engine)
+            .collect();
+        crate::verbose!(
+            "rendering {} chart(s) with {engine}: {}",
+            members.len(),
+            members
+                .iter()
+                .map(|&i| scopes[i].full_path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let output = match &engine {
+            Engine::Go => gotmpl::render(&scopes, &members, job)?,
+            Engine::Handlebars => handlebars::render_handlebars(&scopes, &members, job)?,
+            Engine::Plugin(name) => {
+                let renderer = plugins.require(name, plugin::Kind::Renderer)?;
+                render_with_plugin(renderer, &scopes, &members, job)?
+            }
+        };
+        files.extend(output.files);
+        if output.notes.is_some() {
+            notes = output.notes;
+        }
+    }
+
+    let documents = documents(files)?;
+    let documents = if plugins.enabled(plugin::Kind::PostRenderer).is_empty() {
+        documents
+    } else {
+        let rendered = Rendered {
+            documents,
+            crds: Vec::new(),
+            notes: None,
+        };
+        let mut objects = Vec::new();
+        for document in &rendered.documents {
+            let object = document.objects().map_err(|error| Error::Manifest {
+                error,
+                rendered: document.text.clone(),
+            })?;
+            objects.extend(object);
+        }
+        let objects = plugins.post_render(objects)?;
+        manifest::order_documents(manifest::documents_from_objects(objects))
+    };
+    Ok(Rendered {
+        documents,
+        crds: crd_files(&scopes)?,
+        notes,
+    })
+}
+
+/// What one engine rendered: `(template name, text)` of every template that is not a
+/// partial or notes, and the top chart's notes when the engine rendered it.
+#[derive(Debug, Default)]
+pub struct EngineOutput {
+    pub files: Vec<(String, String)>,
+    pub notes: Option<String>,
+}
+
+/// Helm's `SortManifests` over rendered templates, the YAML parsed on every core.
+fn documents(mut files: Vec<(String, String)>) -> Result<Vec<Document>> {
+    files.retain(|(name, text)| {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        !base.starts_with('_') && !name.ends_with("NOTES.txt") && !text.trim().is_empty()
+    });
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let parsed = parallel_map(&files, |(name, text)| {
+        manifest::parse_documents(name, text).map_err(|error| Error::Manifest {
+            error,
+            rendered: text.clone(),
+        })
+    });
+    let mut all = Vec::new();
+    for documents in parsed {
+        all.extend(documents?);
+    }
+    Ok(manifest::order_documents(all))
+}
+
+/// The `crds/` files of every chart of the tree: each chart's own in load order, then its
+/// subcharts', depth first (Helm's `CRDObjects`).
+fn crd_files(scopes: &[Scope<'_>]) -> Result<Vec<CrdFile>> {
+    let mut crds = Vec::new();
+    if !scopes.is_empty() {
+        add_crds(scopes, 0, &mut crds)?;
+    }
+    Ok(crds)
+}
+
+fn add_crds(scopes: &[Scope<'_>], index: usize, crds: &mut Vec<CrdFile>) -> Result<()> {
+    let scope = &scopes[index];
+    for path in &scope.chart.crds {
+        let bytes = scope
+            .chart
+            .files
+            .get(path)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let text = std::str::from_utf8(bytes).map_err(|_| Error::NotText {
+            path: scope.chart.file_path(path),
+        })?;
+        crds.push(CrdFile {
+            source: scope.template_name(path),
+            text: text.to_owned(),
+        });
+    }
+    for &sub in &scope.subcharts {
+        add_crds(scopes, sub, crds)?;
+    }
+    Ok(())
+}
+
+/// Renders each chart of `members` with a renderer plugin: one call per chart, with that
+/// chart's files and its section of the values.
+fn render_with_plugin(
+    renderer: &plugin::Plugin,
+    scopes: &[Scope<'_>],
+    members: &[usize],
+    job: &Job,
+) -> Result<EngineOutput> {
+    let mut output = EngineOutput::default();
+    for &index in members {
+        let scope = &scopes[index];
+        let chart = scope.chart;
+        if chart.metadata.is_library() {
+            continue;
+        }
+        let metadata = serde_json::to_value(&chart.metadata).unwrap_or_default();
+        let mut files: Vec<(&str, &[u8])> = chart
+            .templates
+            .iter()
+            .map(|t| (t.path.as_str(), t.text.as_bytes()))
+            .chain(chart.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        let values = chart::values::plain_numbers(Value::Object(scope.values.clone()));
+        let result = renderer.render(&plugin::RenderRequest {
+            chart: &metadata,
+            files,
+            values: &values,
+            release: &job.release,
+            capabilities: &job.capabilities,
+        })?;
+        output.files.extend(
+            result
+                .documents
+                .into_iter()
+                .map(|(path, text)| (scope.template_name(&path), text)),
+        );
+        if scope.is_root {
+            output.notes = result.notes;
+        }
+    }
+    Ok(output)
+}
+
+/// The stack of each rendering thread: Handlebars partials nest up to 100 deep, each level
+/// several frames (a debug build needs about 6 MiB there); untouched stack costs no memory.
+/// (The Go engine grows its own stack on the heap.)
 const RENDER_STACK_SIZE: usize = 32 << 20;
 
 /// Runs `render` on a thread with a [`RENDER_STACK_SIZE`] stack.
-fn on_render_stack<T: Send>(render: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+pub(crate) fn on_render_stack<T: Send>(render: impl FnOnce() -> Result<T> + Send) -> Result<T> {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .stack_size(RENDER_STACK_SIZE)
             .spawn_scoped(scope, render)
-            .map_err(|err| Error::Render {
-                template: "NOTES.txt".to_owned(),
-                line: None,
-                message: format!("cannot start a thread to render on: {err}"),
-            })?;
+            .map_err(|err| thread_error(&err))?;
         match handle.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -84,57 +431,42 @@ fn on_render_stack<T: Send>(render: impl FnOnce() -> Result<T> + Send) -> Result
     })
 }
 
-/// Renders every template of `chart` with `values` (already coalesced and validated).
-pub fn render(
-    chart: &Chart,
-    values: &Value,
-    release: &Release,
-    capabilities: &Capabilities,
-) -> Result<Rendered> {
-    chart.check_renderable()?;
-    chart.check_kube_version(&capabilities.kube_version)?;
+fn thread_error(err: &std::io::Error) -> Error {
+    Error::Render {
+        template: "(renderer)".to_owned(),
+        line: None,
+        message: format!("cannot start a thread to render on: {err}"),
+    }
+}
 
-    let mut registry = new_registry(chart)?;
-    let base = base_context(chart, values, release, capabilities);
-    let base_path = format!("{}/templates", chart.name());
+/// Maps `f` over `items` on every core, keeping the order of `items`.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Vec<Result<R>> {
+    parallel_chunks(items, |chunk| chunk.iter().map(&f).collect())
+}
 
-    // Templates are independent once the partials are registered: compile, render and parse
-    // them on every core. Results are gathered in template order, so output and the error
-    // reported (the first failing template's) do not depend on scheduling.
+/// Runs `f` on consecutive chunks of `items`, one chunk per core (small inputs make one
+/// chunk), each on a thread with a [`RENDER_STACK_SIZE`] stack, and concatenates the results
+/// in order. `f` must return one result per item. A thread that cannot start is an error.
+pub fn parallel_chunks<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> Vec<Result<R>> + Sync,
+) -> Vec<Result<R>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(chart.templates.len().div_ceil(16))
+        .min(items.len().div_ceil(8))
         .max(1);
-    let chunk = chart.templates.len().div_ceil(workers).max(1);
-    let registry_ref = &registry;
-    let results: Vec<Result<Vec<Object>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chart
-            .templates
+    let chunk = items.len().div_ceil(workers).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|templates| {
-                let base = &base;
-                let base_path = &base_path;
-                // Partials and blocks nest up to the guards' limits; each level takes several
-                // frames, more than a default 2 MiB thread stack holds in a debug build.
+            .map(|part| {
                 std::thread::Builder::new()
                     .stack_size(RENDER_STACK_SIZE)
-                    .spawn_scoped(scope, move || {
-                        let mut context = Context::from(base.clone());
-                        templates
-                            .iter()
-                            .map(|template| {
-                                let name = template_name(chart, &template.path);
-                                let compiled = compile(&name, &template.text)?;
-                                set_template(&mut context, &name, base_path);
-                                let text =
-                                    render_compiled(registry_ref, &compiled, &name, &context)?;
-                                manifest::parse(&name, &text).map_err(|error| Error::Manifest {
-                                    error,
-                                    rendered: text,
-                                })
-                            })
-                            .collect::<Vec<_>>()
-                    })
+                    .spawn_scoped(scope, move || f(part))
             })
             .collect();
         handles
@@ -142,332 +474,89 @@ pub fn render(
             .flat_map(|handle| match handle.map(|h| h.join()) {
                 Ok(Ok(results)) => results,
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(err) => vec![Err(Error::Render {
-                    template: chart.name().to_owned(),
-                    line: None,
-                    message: format!("cannot start a thread to render on: {err}"),
-                })],
+                Err(err) => vec![Err(thread_error(&err))],
             })
             .collect()
-    });
-    let mut objects = Vec::new();
-    for result in results {
-        objects.extend(result?);
-    }
-    manifest::sort_for_install(&mut objects);
-
-    crate::verbose!(
-        "rendered {} objects from {} templates of chart {} on {workers} thread(s)",
-        objects.len(),
-        chart.templates.len(),
-        chart.name()
-    );
-    let mut context = Context::from(base);
-    let notes = match &chart.notes {
-        Some(notes) => {
-            let name = template_name(chart, &notes.path);
-            compile_into(&mut registry, &name, &notes.text)?;
-            set_template(&mut context, &name, &base_path);
-            let registry = &registry;
-            let context = &context;
-            Some(on_render_stack(|| render_one(registry, &name, context))?)
-        }
-        None => None,
-    };
-    Ok(Rendered { objects, notes })
-}
-
-/// The whole pipeline: the chart's renderer (the plugin `Chart.yaml` names, else the built-in
-/// Handlebars engine), then every enabled post-renderer of `plugins`, in order.
-pub fn render_with_plugins(
-    chart: &Chart,
-    values: &Value,
-    release: &Release,
-    capabilities: &Capabilities,
-    plugins: &plugin::Registry,
-) -> Result<Rendered> {
-    let mut rendered = match chart.metadata.renderer.as_deref() {
-        None | Some("") | Some("handlebars") => render(chart, values, release, capabilities)?,
-        Some(name) => {
-            let renderer = plugins.require(name, plugin::Kind::Renderer)?;
-            render_with(renderer, chart, values, release, capabilities)?
-        }
-    };
-    let objects = std::mem::take(&mut rendered.objects);
-    rendered.objects = plugins.post_render(objects)?;
-    Ok(rendered)
-}
-
-/// Renders `chart` with a renderer plugin instead of Handlebars.
-pub fn render_with(
-    renderer: &plugin::Plugin,
-    chart: &Chart,
-    values: &Value,
-    release: &Release,
-    capabilities: &Capabilities,
-) -> Result<Rendered> {
-    chart.check_renderable()?;
-    chart.check_kube_version(&capabilities.kube_version)?;
-    let metadata = serde_json::to_value(&chart.metadata).unwrap_or_default();
-    let mut files: Vec<(&str, &[u8])> = chart
-        .templates
-        .iter()
-        .chain(&chart.partials)
-        .chain(&chart.notes)
-        .map(|t| (t.path.as_str(), t.text.as_bytes()))
-        .chain(chart.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(b.0));
-    let output = renderer.render(&plugin::RenderRequest {
-        chart: &metadata,
-        files,
-        values,
-        release,
-        capabilities,
-    })?;
-    let mut objects = Vec::new();
-    for (path, text) in &output.documents {
-        let parsed = manifest::parse(&template_name(chart, path), text).map_err(|error| {
-            Error::Manifest {
-                error,
-                rendered: text.clone(),
-            }
-        })?;
-        objects.extend(parsed);
-    }
-    manifest::sort_for_install(&mut objects);
-    Ok(Rendered {
-        objects,
-        notes: output.notes,
     })
 }
 
-/// `web/templates/deployment.yaml`: the name Helm shows in `# Source:` and errors.
-pub fn template_name(chart: &Chart, path: &str) -> String {
-    format!("{}/{}", chart.name(), path)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::{File, from_files};
+    use serde_json::json;
 
-fn new_registry(chart: &Chart) -> Result<Handlebars<'static>> {
-    let mut registry = Handlebars::new();
-    registry.register_escape_fn(handlebars::no_escape);
-    helpers::register(&mut registry, Arc::new(chart.files.clone()));
-    let mut defined: Map<String, Value> = Map::new();
-    for partial in &chart.partials {
-        let name = template_name(chart, &partial.path);
-        let compiled = compile(&name, &partial.text)?;
-        for element in &compiled.elements {
-            let TemplateElement::DecoratorBlock(block) = element else {
-                continue;
-            };
-            if block.name.as_name() != Some("inline") {
-                continue;
-            }
-            let Some(Parameter::Literal(Value::String(partial_name))) = block.params.first() else {
-                continue;
-            };
-            let partial_name = partial_name.clone();
-            if let Some(other) = defined.get(&partial_name) {
-                return Err(Error::DuplicatePartial {
-                    template: name,
-                    name: partial_name,
-                    other: other.as_str().unwrap_or_default().to_owned(),
-                });
-            }
-            defined.insert(partial_name.clone(), Value::from(name.clone()));
-            let mut inner = block.template.clone().unwrap_or_default();
-            inner.name = Some(name.clone());
-            trim_final_newline(&mut inner);
-            registry.register_template(&partial_name, inner);
-        }
-        // The whole file is a partial too, under its path, for `{{> web/templates/_x.tpl}}`.
-        registry.register_template(&name, compiled);
+    fn tree() -> Chart {
+        let files = [
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
+            ("crds/top.yaml", "kind: A\n"),
+            (
+                "charts/a/Chart.yaml",
+                "apiVersion: v2\nname: a\nversion: 1.0.0\nrenderer: handlebars\n",
+            ),
+            ("charts/a/crds/a.yaml", "kind: B\n"),
+            (
+                "charts/a/charts/b/Chart.yaml",
+                "apiVersion: v2\nname: b\nversion: 1.0.0\n",
+            ),
+            (
+                "charts/c/Chart.yaml",
+                "apiVersion: v2\nname: c\nversion: 1.0.0\nrenderer: jinja\n",
+            ),
+        ];
+        from_files(
+            std::path::Path::new("top"),
+            files
+                .iter()
+                .map(|(n, d)| File {
+                    name: n.to_string(),
+                    data: d.as_bytes().to_vec(),
+                })
+                .collect(),
+        )
+        .unwrap()
     }
-    Ok(registry)
-}
 
-/// A partial written as
-///
-/// ```text
-/// {{#*inline "web.labels"}}
-/// app: web
-/// {{/inline}}
-/// ```
-///
-/// holds `app: web\n`; the final newline belongs to the layout of the definition, not to the
-/// value, so it is dropped. Then `name: {{> web.fullname}}` and
-/// `{{nindent 4 (include "web.labels" this)}}` need no `~` whitespace control, which is easy
-/// to get wrong in Handlebars.
-fn trim_final_newline(template: &mut HbTemplate) {
-    if let Some(TemplateElement::RawString(text)) = template.elements.last_mut() {
-        if text.ends_with('\n') {
-            text.pop();
-            if text.ends_with('\r') {
-                text.pop();
-            }
-        }
-        if text.is_empty() {
-            template.elements.pop();
-        }
-    }
-}
-
-fn compile(name: &str, text: &str) -> Result<HbTemplate> {
-    let mut template = HbTemplate::compile_with_name(text, name.to_owned())
-        .map_err(|err| syntax_error(name, err))?;
-    guard_partials(&mut template);
-    Ok(template)
-}
-
-/// Wraps every `{{> partial}}` of a template (blocks and inline partials included) in the
-/// [`helpers::PARTIAL_GUARD`] block, which counts how deep partials nest: Handlebars itself
-/// has no limit, and a partial that calls itself overflowed the stack.
-fn guard_partials(template: &mut HbTemplate) {
-    let (name, mappings) = (template.name.clone(), template.mapping.clone());
-    for (index, element) in template.elements.iter_mut().enumerate() {
-        match element {
-            TemplateElement::PartialExpression(partial)
-            | TemplateElement::PartialBlock(partial) => {
-                if let Some(inner) = partial.template.as_mut() {
-                    guard_partials(inner);
-                }
-                let partial_name = match &partial.name {
-                    Parameter::Name(n) => n.clone(),
-                    Parameter::Path(p) => format!("{p:?}"),
-                    Parameter::Literal(Value::String(s)) => s.clone(),
-                    _ => "(computed)".to_owned(),
-                };
-                let original = std::mem::replace(element, TemplateElement::Comment(String::new()));
-                let mut body = HbTemplate::new();
-                body.name.clone_from(&name);
-                body.elements.push(original);
-                body.mapping.extend(mappings.get(index).cloned());
-                *element = helpers::partial_guard(partial_name, body);
-            }
-            TemplateElement::HelperBlock(block) => {
-                for inner in [block.template.as_mut(), block.inverse.as_mut()]
-                    .into_iter()
-                    .flatten()
-                {
-                    guard_partials(inner);
-                }
-            }
-            TemplateElement::DecoratorBlock(block) => {
-                if let Some(inner) = block.template.as_mut() {
-                    guard_partials(inner);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn compile_into(registry: &mut Handlebars<'static>, name: &str, text: &str) -> Result<()> {
-    let compiled = compile(name, text)?;
-    registry.register_template(name, compiled);
-    Ok(())
-}
-
-fn syntax_error(name: &str, err: handlebars::TemplateError) -> Error {
-    let (line, column) = err.pos().unwrap_or((1, 1));
-    let message = err.reason().to_string();
-    Error::Syntax {
-        template: name.to_owned(),
-        line,
-        column,
-        message,
-    }
-}
-
-/// Renders a compiled template that is not registered (so that threads need no `&mut`).
-fn render_compiled(
-    registry: &Handlebars<'static>,
-    template: &HbTemplate,
-    name: &str,
-    context: &Context,
-) -> Result<String> {
-    let mut output = handlebars::StringOutput::new();
-    let mut render_context = handlebars::RenderContext::new(template.name.as_ref());
-    handlebars::Renderable::render(
-        template,
-        registry,
-        context,
-        &mut render_context,
-        &mut output,
-    )
-    .map_err(|err| Error::Render {
-        template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
-        line: err.line_no,
-        message: render_message(&err),
-    })?;
-    // StringOutput only ever holds the UTF-8 it was given.
-    Ok(output.into_string().unwrap_or_default())
-}
-
-fn render_one(registry: &Handlebars<'static>, name: &str, context: &Context) -> Result<String> {
-    registry
-        .render_with_context(name, context)
-        .map_err(|err| Error::Render {
-            template: err.template_name.clone().unwrap_or_else(|| name.to_owned()),
-            line: err.line_no,
-            message: render_message(&err),
-        })
-}
-
-fn render_message(err: &handlebars::RenderError) -> String {
-    match err.reason() {
-        RenderErrorReason::Other(message) => message.clone(),
-        reason => {
-            let mut message = reason.to_string();
-            let mut source = std::error::Error::source(reason);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            message
-        }
-    }
-}
-
-fn base_context(chart: &Chart, values: &Value, release: &Release, caps: &Capabilities) -> Value {
-    json!({
-        "Values": values,
-        "Release": {
-            "Name": release.name,
-            "Namespace": release.namespace,
-            "Revision": release.revision,
-            "IsInstall": release.is_install,
-            "IsUpgrade": release.is_upgrade,
-            "Service": release.service,
-        },
-        "Chart": chart_context(&chart.metadata),
-        "Capabilities": caps.to_value(),
-        "Template": {},
-    })
-}
-
-/// `Chart` in templates uses Helm's capitalised field names (`Chart.Name`, `Chart.AppVersion`).
-fn chart_context(metadata: &chart::Metadata) -> Value {
-    let mut map = Map::new();
-    let plain = serde_json::to_value(metadata).unwrap_or_default();
-    if let Value::Object(fields) = plain {
-        for (key, value) in fields {
-            let mut chars = key.chars();
-            let capitalised = match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => key,
-            };
-            map.insert(capitalised, value);
-        }
-    }
-    Value::Object(map)
-}
-
-fn set_template(context: &mut Context, name: &str, base_path: &str) {
-    if let Value::Object(map) = context.data_mut() {
-        map.insert(
-            "Template".to_owned(),
-            json!({"Name": name, "BasePath": base_path}),
+    #[test]
+    fn scopes_follow_helm() {
+        let chart = tree();
+        let values = json!({"x": 1, "a": {"y": 2, "b": {"z": 3}}, "c": "not a map"});
+        let scopes = scopes(&chart, values.as_object().unwrap());
+        let paths: Vec<&str> = scopes.iter().map(|s| s.full_path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "top",
+                "top/charts/a",
+                "top/charts/a/charts/b",
+                "top/charts/c"
+            ]
         );
+        assert_eq!(
+            Value::Object(scopes[1].values.clone()),
+            json!({"y": 2, "b": {"z": 3}})
+        );
+        assert_eq!(Value::Object(scopes[2].values.clone()), json!({"z": 3}));
+        assert_eq!(Value::Object(scopes[3].values.clone()), json!({}));
+        assert_eq!(scopes[0].subcharts, [1, 3]);
+        assert!(scopes[0].is_root && !scopes[1].is_root);
+        assert_eq!(scopes[0].chart_map()["IsRoot"], true);
+        assert_eq!(
+            scopes[1].template_name("templates/x.yaml"),
+            "top/charts/a/templates/x.yaml"
+        );
+        let engines: Vec<Engine> = scopes.iter().map(|s| Engine::of(s.chart)).collect();
+        assert_eq!(
+            engines,
+            [
+                Engine::Go,
+                Engine::Handlebars,
+                Engine::Go,
+                Engine::Plugin("jinja".into())
+            ]
+        );
+        let crds = crd_files(&scopes).unwrap();
+        let sources: Vec<&str> = crds.iter().map(|c| c.source.as_str()).collect();
+        assert_eq!(sources, ["top/crds/top.yaml", "top/charts/a/crds/a.yaml"]);
     }
 }

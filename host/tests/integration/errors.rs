@@ -37,7 +37,11 @@ fn invalid_chart_yaml() {
     let chart = TempChart::new(&[("Chart.yaml", "apiVersion: v2\nname: [broken\n")]);
     fails(chart.path(), &[], &["Chart.yaml` line"]);
     let chart = TempChart::new(&[("Chart.yaml", "apiVersion: v2\nversion: 1.0.0\n")]);
-    fails(chart.path(), &[], &["Chart.yaml`: name is required"]);
+    fails(
+        chart.path(),
+        &[],
+        &["Chart.yaml`: chart.metadata.name is required"],
+    );
 }
 
 #[test]
@@ -102,17 +106,29 @@ fn rendered_output_that_is_not_yaml() {
     );
 }
 
+/// Runs `lint` on `chart`, expects exit 1, and checks the error names `parts`.
+fn lint_fails(chart: &std::path::Path, parts: &[&str]) {
+    let run = Test::new().arg("lint").arg(chart).status(1).run();
+    run.stderr_has(parts);
+}
+
 #[test]
 fn object_without_kind_or_name() {
+    // `template` prints such documents, as helm does; what installs or lints objects fails.
     let chart = TempChart::with_templates(
         "",
         &[("nokind.yaml", "apiVersion: v1\nmetadata:\n  name: x\n")],
     );
-    fails(
-        chart.path(),
-        &[],
-        &["t/templates/nokind.yaml", "has no kind"],
+    let printed = Test::new()
+        .args(["template", "r"])
+        .arg(chart.path())
+        .run()
+        .stdout();
+    assert!(
+        printed.contains("apiVersion: v1\nmetadata:\n  name: x\n"),
+        "{printed}"
     );
+    lint_fails(chart.path(), &["t/templates/nokind.yaml", "has no kind"]);
     let chart = TempChart::with_templates(
         "",
         &[(
@@ -120,9 +136,8 @@ fn object_without_kind_or_name() {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {}\n",
         )],
     );
-    fails(
+    lint_fails(
         chart.path(),
-        &[],
         &["t/templates/noname.yaml", "has no metadata.name"],
     );
 }

@@ -75,7 +75,7 @@ fn a_billion_laughs_is_refused_in_every_yaml_reader() {
         (
             "Chart.yaml",
             format!("apiVersion: v2\nname: t\nversion: 0.1.0\n{bomb}"),
-            "Chart.yaml` line 1: aliases expand",
+            "Chart.yaml` line 10: aliases expand",
         ),
         (
             "templates/cm.yaml",
@@ -302,8 +302,8 @@ fn kube_version_is_parsed_as_helm_parses_it() {
         )],
     );
     for (given, rendered) in [
-        ("1.30", "v1.30 1 30"),
-        ("v1.31.2+k3s1", "v1.31.2+k3s1 1 31"),
+        ("1.30", "\"v1.30 1 30\""),
+        ("v1.31.2+k3s1", "\"v1.31.2+k3s1 1 31\""),
     ] {
         let run = Test::new()
             .args(["template", "r"])

@@ -323,7 +323,7 @@ fn errors_name_the_flag_and_the_part() {
         (
             &["--set", "image.tag=1,replicas=x"],
             // One line (Helm prints a list; errors here stay one line).
-            "values.schema.json`: at '/image/tag': 1 is not of type \"string\"; at '/replicas': \"x\" is not of type \"integer\"",
+            "values.schema.json): at '/image/tag': 1 is not of type \"string\"; at '/replicas': \"x\" is not of type \"integer\"",
         ),
     ];
     for (args, expected) in cases {

@@ -12,7 +12,7 @@ struct Test {
     args: Vec<String>,
 }
 
-const CHART_YAML: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+const CHART_YAML: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\nrenderer: handlebars\n";
 
 /// A Deployment that passes every built-in rule; `{{ Values.privileged }}` can break it.
 const GOOD_DEPLOYMENT: &str = r#"apiVersion: apps/v1

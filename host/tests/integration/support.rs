@@ -70,7 +70,10 @@ impl TempChart {
     /// A chart named `t` with the given templates (and values.yaml if given).
     pub fn with_templates(values: &str, templates: &[(&str, &str)]) -> Self {
         let mut files = vec![
-            ("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: t\nversion: 0.1.0\nrenderer: handlebars\n",
+            ),
             ("values.yaml", values),
         ];
         let paths: Vec<(String, &str)> = templates
@@ -95,6 +98,7 @@ pub struct Test {
     stdin: Option<Vec<u8>>,
     status: Option<i32>,
     program: Option<PathBuf>,
+    dir: Option<PathBuf>,
     timeout: Option<Duration>,
     data_limit_mib: Option<u64>,
 }
@@ -132,6 +136,12 @@ impl Test {
             key.to_owned(),
             value.as_ref().to_string_lossy().into_owned(),
         );
+        self
+    }
+
+    /// The working directory of the run.
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
         self
     }
 
@@ -195,6 +205,9 @@ impl Test {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
         for key in &self.env_remove {
             command.env_remove(key);
         }

@@ -103,7 +103,7 @@ fn show_only_selects_templates_and_rejects_unknown_ones() {
         .args(["-s", "templates/nope.yaml"])
         .status(1)
         .run()
-        .stderr_has(&["--show-only `templates/nope.yaml`"]);
+        .stderr_has(&["could not find template templates/nope.yaml in chart"]);
 }
 
 #[test]
@@ -200,13 +200,24 @@ fn empty_documents_are_dropped_and_partials_are_shared() {
     assert_eq!(items[0]["metadata"]["name"], "x-named");
 }
 
+/// `helm package` drops `Chart.yaml` fields it does not know, `renderer:` included; the
+/// `kubectl-chart.io/renderer` annotation survives it.
 #[test]
 fn packaged_chart_from_real_helm_renders_like_the_folder() {
+    let source = tempfile::tempdir().expect("tmp");
+    let chart = source.path().join("web");
+    copy_dir(&example("web"), &chart);
+    let chart_yaml = std::fs::read_to_string(chart.join("Chart.yaml")).expect("read");
+    let chart_yaml = chart_yaml.replace(
+        "renderer: handlebars\n",
+        "annotations:\n  kubectl-chart.io/renderer: handlebars\n",
+    );
+    std::fs::write(chart.join("Chart.yaml"), chart_yaml).expect("write");
     let dest = tempfile::tempdir().expect("tmp");
     Test::new()
         .program(peers().join("helm"))
         .arg("package")
-        .arg(example("web"))
+        .arg(&chart)
         .arg("--destination")
         .arg(dest.path())
         .run();
@@ -223,6 +234,19 @@ fn packaged_chart_from_real_helm_renders_like_the_folder() {
         .run()
         .stdout();
     assert_eq!(from_tgz, from_dir);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,34 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::chart::coalesce::coalesce_values;
+use crate::chart::{File, from_files};
+
+/// A chart named `c` whose `values.yaml` holds `defaults`, and a schema if given.
+fn chart_with(defaults: &Value, schema: Option<&Value>) -> Chart {
+    let mut files = vec![File {
+        name: "Chart.yaml".into(),
+        data: b"apiVersion: v2\nname: c\nversion: 1.0.0\n".to_vec(),
+    }];
+    if let Some(schema) = schema {
+        files.push(File {
+            name: "values.schema.json".into(),
+            data: serde_json::to_vec(schema).unwrap(),
+        });
+    }
+    let mut chart = from_files(Path::new("c"), files).unwrap();
+    chart.values = defaults.as_object().cloned().unwrap_or_default();
+    chart
+}
+
+fn coalesce(defaults: &Value, user: Value) -> crate::chart::coalesce::Coalesced {
+    let mut got = coalesce_values(&chart_with(defaults, None), user.as_object().unwrap()).unwrap();
+    got.values = match sort_keys(Value::Object(got.values)) {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    };
+    got
+}
 
 fn set(kind: Kind, args: &[&str]) -> Result<Value, String> {
     let mut base = Map::new();
@@ -16,7 +44,17 @@ fn set(kind: Kind, args: &[&str]) -> Result<Value, String> {
             }
         })?;
     }
-    Ok(Value::Object(base))
+    Ok(plain_numbers(Value::Object(base)))
+}
+
+#[test]
+fn set_gives_int64_and_set_json_float64() {
+    let mut base = Map::new();
+    let mut no_files = |_: &str| -> Result<String, String> { Err(String::new()) };
+    strvals::parse_into(Kind::Set, "a=1,b=1000000", &mut base, &mut no_files).unwrap();
+    strvals::parse_into(Kind::Json, "c=1", &mut base, &mut no_files).unwrap();
+    assert!(base["a"].is_i64() && base["b"].is_i64(), "{base:?}");
+    assert!(base["c"].is_f64(), "{base:?}");
 }
 
 #[test]
@@ -300,7 +338,7 @@ fn flags_apply_in_helms_fixed_order() {
     ];
     for (options, expected) in cases {
         let got = user_values(&options, &mut std::io::empty()).unwrap();
-        assert_eq!(got, expected, "{options:?}");
+        assert_eq!(plain_numbers(got), expected, "{options:?}");
     }
 }
 
@@ -320,8 +358,10 @@ fn values_files_merge_in_order_and_read_stdin() {
         o.set = vec!["a.z=3".into()];
     });
     let got = user_values(&opts, &mut &b"a: {w: 0}\ns: in\n"[..]).unwrap();
+    // File numbers are float64s, `--set` ones int64s.
+    assert!(got["a"]["x"].is_f64() && got["a"]["z"].is_i64(), "{got}");
     assert_eq!(
-        got,
+        plain_numbers(got),
         json!({"a": {"x": 1, "b": 2, "w": 0, "z": 3}, "l": [3], "s": "in"})
     );
 }
@@ -442,7 +482,7 @@ fn coalesce_table() {
     ];
     for (user, expected, warnings) in cases {
         let got = coalesce(&defaults, user.clone());
-        assert_eq!(got.values, expected, "{user}");
+        assert_eq!(Value::Object(got.values), expected, "{user}");
         assert_eq!(got.warnings.len(), warnings, "{user}: {:?}", got.warnings);
     }
     let nested = [
@@ -504,17 +544,28 @@ fn coalesced_keys_are_sorted() {
 #[test]
 fn numbers_round_like_go_float64() {
     let cases = [
-        (json!(1.0), json!(1)),
-        (json!(-0.0), json!(0)),
-        (
-            json!(9223372036854775807_i64),
-            json!(9223372036854776000_u64),
-        ),
-        (json!(1.5), json!(1.5)),
-        (json!([1e3, {"a": 2.0}]), json!([1000, {"a": 2}])),
+        (json!(1), json!(1.0)),
+        (json!(-0.0), json!(-0.0)),
+        (json!(9223372036854775807_i64), json!(9223372036854775807.0)),
+        (json!([1000, {"a": 2}]), json!([1e3, {"a": 2.0}])),
     ];
     for (input, expected) in cases {
-        assert_eq!(json_numbers_as_helm(input.clone()), expected, "{input}");
+        assert_eq!(numbers_as_float64(input.clone()), expected, "{input}");
+    }
+    let plain = [
+        (json!(1.0), json!(1)),
+        (json!(-0.0), json!(0)),
+        // Go's JSON encoder prints the shortest digits, zero-padded, as Rust does.
+        (json!(9223372036854775807.0), json!(9223372036854776000_u64)),
+        (json!(1.5), json!(1.5)),
+        (json!(1e21), json!(1e21)),
+        (
+            json!([1e3, {"a": 2.0, "b": 3}]),
+            json!([1000, {"a": 2, "b": 3}]),
+        ),
+    ];
+    for (input, expected) in plain {
+        assert_eq!(plain_numbers(input.clone()), expected, "{input}");
     }
 }
 
@@ -528,9 +579,11 @@ fn schema_violations_are_all_listed_with_paths() {
             "replicas": {"type": "integer", "minimum": 1},
         }
     });
-    let values = json!({"image": {"tag": 1}, "replicas": 0});
-    let err = validate(&schema, Path::new("c/values.schema.json"), &values).unwrap_err();
+    let chart = chart_with(&json!({}), Some(&schema));
+    let values = json!({"image": {"tag": 1}, "replicas": 0.0});
+    let err = validate(&chart, values.as_object().unwrap()).unwrap_err();
     let text = err.to_string();
+    assert!(text.starts_with("values don't meet the specifications of the schema(s) in the following chart(s): c (c/values.schema.json): at "), "{text}");
     assert!(text.contains("c/values.schema.json"), "{text}");
     assert!(
         text.contains("at '/image/tag': 1 is not of type \"string\""),
@@ -542,11 +595,14 @@ fn schema_violations_are_all_listed_with_paths() {
         "{text}"
     );
     assert!(!text.contains('\n'), "one line: {text}");
-    assert!(validate(&schema, Path::new("s"), &json!({"name": "x"})).is_ok());
-    let err = validate(&json!({"type": 5}), Path::new("bad.json"), &json!({})).unwrap_err();
+    // A whole float64 (every number of a values file) is an integer.
+    let ok = json!({"name": "x", "replicas": 2.0});
+    assert!(validate(&chart, ok.as_object().unwrap()).is_ok());
+    let bad = chart_with(&json!({}), Some(&json!({"type": 5})));
+    let err = validate(&bad, &Map::new()).unwrap_err();
     assert!(
         err.to_string()
-            .contains("`bad.json` is not a valid JSON schema"),
+            .contains("`c/values.schema.json` is not a valid JSON schema"),
         "{err}"
     );
 }

@@ -262,7 +262,7 @@ impl HelperDef for Tpl {
                     .unwrap_or_default();
                 fail(
                     "tpl",
-                    &format!("{line}{}", super::super::render_message(&err)),
+                    &format!("{line}{}", super::super::handlebars::render_message(&err)),
                 )
             })
     }
@@ -281,6 +281,8 @@ fn render_to_string<'reg: 'rc, 'rc>(
     let owned;
     let chosen: &Context = match context {
         Some(param) if is_root(param.context_path()) => ctx,
+        // A bare `@root` resolves to nothing as a parameter; it means the top context.
+        Some(param) if param.relative_path().is_some_and(|p| p == "@root") => ctx,
         Some(param) => {
             owned = Context::from(param.value().clone());
             &owned

@@ -8,7 +8,8 @@ use handlebars::{Context, Handlebars};
 use serde_json::{Value, json};
 
 use crate::chart::{self, Chart};
-use crate::render::{Error, compile_into, new_registry, render_one};
+use crate::render::Error;
+use crate::render::handlebars::{compile_into, new_registry, render_one};
 
 const HELPERS_TPL: &str = r#"{{#*inline "web.labels"}}
 app: {{Values.name}}
@@ -24,6 +25,12 @@ release: {{Release.Name}}
 {{#*inline "twice"}}{{#if this}}{{> twice false}}{{/if}}ok{{/inline}}
 "#;
 
+fn files(map: BTreeMap<String, Vec<u8>>) -> Vec<chart::File> {
+    map.into_iter()
+        .map(|(name, data)| chart::File { name, data })
+        .collect()
+}
+
 fn chart() -> Chart {
     let files: BTreeMap<String, Vec<u8>> = [
         ("Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n"),
@@ -38,7 +45,7 @@ fn chart() -> Chart {
     .collect();
     let mut files = files;
     files.insert("bin/blob".to_owned(), vec![0, 159, 146, 150]);
-    chart::from_files(Path::new("/charts/web"), files).expect("test chart")
+    chart::from_files(Path::new("/charts/web"), self::files(files)).expect("test chart")
 }
 
 fn context() -> Value {
@@ -272,6 +279,10 @@ fn helpers_render_like_sprig() {
         (
             "{{#each Values.env}}{{include \"item\"}};{{/each}}",
             Is("A=1;B=2;"),
+        ),
+        (
+            "{{#each Values.env}}{{include \"web.name\" @root}}{{include \"web.name\" ../this}};{{/each}}",
+            Is("websewebse;websewebse;"),
         ),
         (
             "{{#each Values.env}}{{include \"item\" this}};{{/each}}",
@@ -591,7 +602,7 @@ fn syntax_errors_in_partials_name_the_file() {
         "templates/_x.tpl".to_owned(),
         b"{{#*inline \"a\"}}\n{{#if}}{{/inline}}".to_vec(),
     );
-    let chart = chart::from_files(Path::new("/c"), files).expect("chart");
+    let chart = chart::from_files(Path::new("/c"), self::files(files)).expect("chart");
     let err = new_registry(&chart).map(|_| ()).expect_err("syntax error");
     assert!(matches!(err, Error::Syntax { .. }), "{err}");
 }
