@@ -117,11 +117,16 @@ fn merge_map(
                 .is_some_and(|m| directive(m) == Some("delete"))
     };
     let retain_keys = shape.is_some_and(|s| s.retain_keys());
+    // Whether this map's patch would be non-empty, which is when kubectl sends `$retainKeys`
+    // for it: a desired key changes, is added or deleted, or a key we set before is dropped.
+    // An unchanged union (a Deployment's `strategy: {type: RollingUpdate}` beside the
+    // server's defaulted `rollingUpdate`) keeps its live members.
+    let mut changed = false;
     let mut result = Map::with_capacity(live.len() + desired.len());
     // Live keys first, in live order; each value is cloned once, or merged.
     for (key, have) in live {
         match desired.get(key) {
-            Some(want) if deletes(want) => {}
+            Some(want) if deletes(want) => changed = true,
             Some(want) => {
                 let child = shape.and_then(|s| s.field(key));
                 let merged = merge_value(
@@ -130,10 +135,13 @@ fn merge_map(
                     want,
                     child.as_deref(),
                 );
+                if retain_keys && !changed && merged != *have {
+                    changed = true;
+                }
                 result.insert(key.clone(), merged);
             }
-            // Ours before and not desired now: removed. retainKeys: only desired keys stay.
-            None if retain_keys || last.is_some_and(|l| l.contains_key(key)) => {}
+            // Ours before and not desired now: removed.
+            None if last.is_some_and(|l| l.contains_key(key)) => changed = true,
             None => {
                 result.insert(key.clone(), have.clone());
             }
@@ -144,7 +152,21 @@ fn merge_map(
         if key.starts_with('$') || live.contains_key(key) || deletes(want) {
             continue;
         }
+        changed = true;
         result.insert(key.clone(), strip(want));
+    }
+    // kubectl also sends `$retainKeys` when the desired map has a key the last applied one
+    // did not (a union member switched without a live change yet).
+    let new_key = || {
+        last.is_some_and(|l| {
+            desired
+                .iter()
+                .any(|(k, v)| !k.starts_with('$') && !deletes(v) && !l.contains_key(k))
+        })
+    };
+    if retain_keys && (changed || new_key()) {
+        // retainKeys: only desired keys stay.
+        result.retain(|key, _| desired.contains_key(key));
     }
     result
 }
@@ -842,6 +864,35 @@ mod tests {
         assert_eq!(
             merge(None, Some(&live), &desired, Some(&RetainKeys)),
             json!({"type": "Recreate"})
+        );
+    }
+
+    #[test]
+    fn retain_keys_keeps_union_members_when_nothing_changes() {
+        // kubectl sends no `$retainKeys` for an unchanged strategy: the server's defaulted
+        // rollingUpdate stays, on a first apply and on a re-apply alike.
+        let live = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%"}});
+        let desired = json!({"type": "RollingUpdate"});
+        for last in [None, Some(&desired)] {
+            assert_eq!(merge(last, Some(&live), &desired, Some(&RetainKeys)), live);
+        }
+        // A change inside a kept member is a change: members not desired go.
+        let desired = json!({"type": "RollingUpdate", "x": 1});
+        assert_eq!(
+            merge(None, Some(&live), &desired, Some(&RetainKeys)),
+            json!({"type": "RollingUpdate", "x": 1})
+        );
+        // A key set before and dropped now is a change too.
+        let last = json!({"type": "RollingUpdate", "y": 2});
+        let live2 = json!({"type": "RollingUpdate", "y": 2, "rollingUpdate": {"maxSurge": "25%"}});
+        assert_eq!(
+            merge(
+                Some(&last),
+                Some(&live2),
+                &json!({"type": "RollingUpdate"}),
+                Some(&RetainKeys)
+            ),
+            json!({"type": "RollingUpdate"})
         );
     }
 

@@ -664,13 +664,9 @@ fn corpus_charts_lint_and_apply_to_the_emulator() {
                 .status(status)
                 .run()
         };
-        // (Not yet for the charts that render a field as `null`, which diff shows as removed
-        // after apply (node-exporter's `httpHeaders: null`, ingress-nginx's and bitnami-nginx's
-        // `data: null`), nor kube-state-metrics, whose defaulted `strategy.rollingUpdate` shows
-        // as removed: known diff issues.)
-        if matches!(name, "hello-world" | "cert-manager") {
-            diff(&[], 0);
-        }
+        // (Fields a chart renders as `null` are never stored, and a Deployment's unchanged
+        // `strategy` keeps its defaulted `rollingUpdate`, as with kubectl apply.)
+        diff(&[], 0);
         // ...and a changed value shows where it lands.
         if name == "ingress-nginx" {
             diff(&["--set", "controller.replicaCount=3"], 2).stdout_has(&[

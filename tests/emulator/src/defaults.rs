@@ -17,6 +17,7 @@ pub trait Allocator {
 
 /// Applies the defaults of `group`/`kind` to an object.
 pub fn apply(group: &str, kind: &str, obj: &mut Value, alloc: &mut dyn Allocator) {
+    drop_nulls(obj);
     match (group, kind) {
         ("", "Pod") => {
             if let Some(spec) = obj.get_mut("spec") {
@@ -428,6 +429,20 @@ fn container(c: &mut Value) {
     }
 }
 
+/// A field set to `null` is no field: the apiserver decodes a built-in object into its Go
+/// type (where null is the zero value, omitted when written back), and prunes nulls from a
+/// custom resource by its structural schema. So `data: null` from a chart is never stored.
+pub fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, child| !child.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
 /// Whether an image reference pulls `Always` by default (no tag, or `:latest`, and no digest).
 pub fn image_is_latest(image: &str) -> bool {
     if image.contains('@') {
@@ -499,6 +514,27 @@ mod tests {
         fn node_port(&mut self) -> u16 {
             30001
         }
+    }
+
+    #[test]
+    fn null_fields_are_not_stored() {
+        let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": null}, "data": null});
+        apply("", "ConfigMap", &mut cm, &mut Fixed);
+        assert_eq!(
+            cm,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+        );
+        let mut probe = json!({"spec": {"containers": [{"name": "c", "image": "x:1", "readinessProbe": {"httpGet": {"port": 80, "httpHeaders": null}}}]}});
+        apply("", "Pod", &mut probe, &mut Fixed);
+        assert!(
+            probe
+                .pointer("/spec/containers/0/readinessProbe/httpGet/httpHeaders")
+                .is_none()
+        );
+        assert_eq!(
+            probe.pointer("/spec/containers/0/readinessProbe/httpGet/port"),
+            Some(&json!(80))
+        );
     }
 
     #[test]
