@@ -185,6 +185,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
             ApplyFormat::Text => {
                 print_text(out, &outcome.report)?;
                 if let Some(revision) = &outcome.revision {
+                    super::release::print_hooks(out, revision)?;
                     writeln!(out)?;
                     print_summary(out, revision)?;
                     if let Some(notes) = &revision.notes

@@ -52,6 +52,7 @@ pub fn run(
         closed?;
         print_text(out, &outcome.report)?;
         if let Some(revision) = &outcome.revision {
+            super::release::print_hooks(out, revision)?;
             writeln!(out)?;
             print_summary(out, revision)?;
         }

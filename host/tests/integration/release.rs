@@ -608,10 +608,11 @@ fn hooks_run_by_weight_are_not_release_objects_and_a_failing_hook_fails_the_revi
         ("pre.yaml", hook_cm),
         ("migrate.yaml", &migrate),
     ]);
-    cluster
-        .apply("app", &app, &[])
-        .run()
-        .stdout_has(&["REVISION: 1"]);
+    cluster.apply("app", &app, &[]).run().stdout_has(&[
+        "v1 ConfigMap pre hook pre-install,pre-upgrade succeeded",
+        "batch/v1 Job migrate hook post-install,post-upgrade succeeded",
+        "REVISION: 1",
+    ]);
     // The ConfigMap hook ran and was deleted (hook-succeeded); the Job stays (default
     // before-hook-creation) and completed.
     assert!(cluster.cm("pre").is_none());
