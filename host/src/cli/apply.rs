@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use colored::Colorize;
 
-use super::release::{DeployArgs, print_summary, release_id, runtime};
+use super::release::{DeployArgs, print_hooks, print_summary, release_id, runtime};
 use super::render::RenderArgs;
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, Action, DryRun, Report};
@@ -185,7 +185,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, out: &mut dyn Write) -> anyhow:
             ApplyFormat::Text => {
                 print_text(out, &outcome.report)?;
                 if let Some(revision) = &outcome.revision {
-                    super::release::print_hooks(out, revision)?;
+                    print_hooks(out, revision)?;
                     writeln!(out)?;
                     print_summary(out, revision)?;
                     if let Some(notes) = &revision.notes

@@ -167,13 +167,10 @@ pub fn status_colored(status: Status) -> colored::ColoredString {
     }
 }
 
-/// `NAME: ... LAST DEPLOYED: ... NAMESPACE: ... STATUS: ... REVISION: ... DESCRIPTION: ...`,
-/// as `helm install` and `helm status` print a release.
 /// One line per hook this revision ran (`batch/v1 Job shop/migrate hook pre-upgrade
 /// succeeded`), after the objects' lines: hooks are not release objects, but what ran
 /// belongs in what apply reports.
 pub fn print_hooks(out: &mut dyn Write, revision: &Revision) -> anyhow::Result<()> {
-    use colored::Colorize;
     for hook in &revision.hooks {
         let Some(run) = &hook.last_run else { continue };
         let phase = run.phase.to_lowercase();
@@ -192,6 +189,8 @@ pub fn print_hooks(out: &mut dyn Write, revision: &Revision) -> anyhow::Result<(
     Ok(())
 }
 
+/// `NAME: ... LAST DEPLOYED: ... NAMESPACE: ... STATUS: ... REVISION: ... DESCRIPTION: ...`,
+/// as `helm install` and `helm status` print a release.
 pub fn print_summary(out: &mut dyn Write, revision: &Revision) -> anyhow::Result<()> {
     writeln!(out, "NAME: {}", revision.name)?;
     writeln!(out, "LAST DEPLOYED: {}", ansic(&revision.last_deployed))?;

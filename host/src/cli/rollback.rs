@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::apply::{DryRunArg, print_text};
-use super::release::{DeployArgs, print_summary, release_id, runtime};
+use super::release::{DeployArgs, print_hooks, print_summary, release_id, runtime};
 use super::{GlobalArgs, Outcome};
 use crate::apply::{self, DryRun};
 use crate::release::deploy::Session;
@@ -52,7 +52,7 @@ pub fn run(
         closed?;
         print_text(out, &outcome.report)?;
         if let Some(revision) = &outcome.revision {
-            super::release::print_hooks(out, revision)?;
+            print_hooks(out, revision)?;
             writeln!(out)?;
             print_summary(out, revision)?;
         }

@@ -74,7 +74,8 @@ pub struct Config {
     rules: BTreeMap<String, RuleSetting>,
     linters: BTreeMap<String, Value>,
     custom: CustomRules,
-    /// Linters this config may not reconfigure or silence (see [`Config::protect`]).
+    /// Linters whose rules no setting of this config applies to, bare rule names included
+    /// (see [`Config::protect`], which also drops their `linters:` entries).
     protected: std::collections::BTreeSet<String>,
 }
 
@@ -228,9 +229,6 @@ impl Config {
 
     /// The config for the linter called `name` (`null` when the file has none).
     pub fn linter_config(&self, name: &str) -> &Value {
-        if self.protected.contains(name) {
-            return &NULL;
-        }
         self.linters.get(name).unwrap_or(&NULL)
     }
 
