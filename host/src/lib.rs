@@ -4,6 +4,7 @@
 //! code, usable and testable on its own.
 
 pub mod apply;
+pub mod cache;
 pub mod chart;
 pub mod cli;
 pub mod cluster;

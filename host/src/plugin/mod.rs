@@ -5,9 +5,9 @@
 //! - `bindings.rs`: the code generated from `wit/` (the only `bindgen!`).
 //! - `engine.rs`: the wasmtime engine, its epoch ticker, the empty sandbox every call gets,
 //!   per-call limits and the mapping of traps to [`Error`].
-//! - `cache.rs`: compiled components on disk, keyed by content hash, wasmtime version and
-//!   engine configuration, each authenticated with the user's key; the one `unsafe` call of
-//!   the project lives there. `cache_key.rs`: that key, and the checks on the cache's folders.
+//! - `cache.rs`: compiled components on disk ([`crate::cache`]), keyed by content hash,
+//!   wasmtime version and engine configuration; the one `unsafe` call of the project lives
+//!   there.
 //! - `files.rs`: reading plugin files with their type and size checked first (no FIFO, no
 //!   device, no 2 GB `x.wasm`). `text.rs`: one-line, bounded quoting of what files and guests say.
 //! - `sidecar.rs`: the optional `NAME.toml` next to a plugin (enabled, order, config, limits).
@@ -26,14 +26,13 @@
 
 mod bindings;
 mod cache;
-mod cache_key;
 mod call;
 mod discovery;
 mod engine;
-mod files;
+pub(crate) mod files;
 mod settings;
 mod sidecar;
-mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::path::PathBuf;

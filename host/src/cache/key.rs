@@ -12,8 +12,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::files::{self, ReadError};
-use super::text;
+use crate::plugin::files::{self, ReadError};
+use crate::plugin::text;
 
 /// The key's length in bytes.
 const KEY_LEN: usize = 32;
@@ -185,7 +185,7 @@ fn create_key(path: &Path) -> Result<Option<CacheKey>, SetupError> {
     let tmp = temp_name(path);
     let write = || -> std::io::Result<()> {
         let mut file = new_private_file(&tmp)?;
-        let mut text = super::cache::hex(&key);
+        let mut text = super::hex(&key);
         text.push('\n');
         file.write_all(text.as_bytes())?;
         file.sync_all()
