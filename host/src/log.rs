@@ -26,6 +26,12 @@ macro_rules! verbose {
     };
 }
 
+/// Prints a one-line warning on standard error, as the command line prints its own.
+pub fn warning(message: &str) {
+    let prefix = colored::Colorize::bold(colored::Colorize::yellow("warning:"));
+    eprintln!("{prefix} {message}");
+}
+
 /// Milliseconds since `start`, for progress messages.
 pub fn ms(start: Instant) -> String {
     format!("{:.1} ms", start.elapsed().as_secs_f64() * 1000.0)

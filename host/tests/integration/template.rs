@@ -309,3 +309,111 @@ fn values_from_stdin() {
     assert_eq!(out["image"]["tag"], "from-stdin");
     assert_eq!(out["image"]["repository"], "nginx", "defaults stay");
 }
+
+/// The Handlebars template cache: a warm run loads what the first compiled and prints the
+/// same; an edited template is compiled again, never served stale; a syntax error is reported
+/// as without a cache; a tampered entry is refused with one warning and rendering is right;
+/// `KUBECTL_CHART_NO_CACHE` leaves no trace.
+#[test]
+fn handlebars_templates_are_cached_per_content_and_authenticated() {
+    let home = tempfile::tempdir().unwrap();
+    let chart = TempChart::with_templates(
+        "name: web\nports: [80, 443]\n",
+        &[
+            (
+                "_helpers.tpl",
+                "{{#*inline \"t.name\"}}\n{{Values.name}}\n{{/inline}}\n",
+            ),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{Values.name}}\n  labels:\n    app: {{> t.name}}\ndata:\n{{#each Values.ports}}\n  p{{@index}}: \"{{this}}\"\n{{/each}}\n",
+            ),
+        ],
+    );
+    let render = |extra: &[(&str, &str)]| {
+        let mut test = Test::new()
+            .args(["-v", "template", "r"])
+            .arg(chart.path())
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env_remove("KUBECTL_CHART_NO_CACHE");
+        for (key, value) in extra {
+            test = test.env(key, value);
+        }
+        test
+    };
+    let entries = || -> Vec<std::path::PathBuf> {
+        match std::fs::read_dir(home.path().join("cache/kubectl-chart/templates")) {
+            Ok(dir) => dir.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    const LOADED: &str = "compiled Handlebars templates from the cache";
+
+    let off = render(&[("KUBECTL_CHART_NO_CACHE", "1")]).run();
+    assert!(entries().is_empty() && !home.path().join("data").exists());
+    let expected = off.stdout();
+    assert!(
+        expected.contains("  p1: \"443\"") && expected.contains("app: web"),
+        "{expected}"
+    );
+
+    let cold = render(&[]).run();
+    assert!(!cold.stderr().contains(LOADED), "{}", cold.stderr());
+    assert_eq!(cold.stdout(), expected);
+    assert_eq!(entries().len(), 1);
+    let warm = render(&[]).run();
+    warm.stderr_has(&["loaded 2 compiled Handlebars templates from the cache"]);
+    assert_eq!(warm.stdout(), expected);
+
+    // An edit is a new entry: the output follows the text, not the cache.
+    let cm = chart.path().join("templates/cm.yaml");
+    let text = std::fs::read_to_string(&cm).unwrap();
+    std::fs::write(&cm, text.replace("  p{{@index}}", "  port{{@index}}")).unwrap();
+    let edited = render(&[]).run();
+    assert!(!edited.stderr().contains(LOADED));
+    assert!(
+        edited.stdout().contains("  port1: \"443\""),
+        "{}",
+        edited.stdout()
+    );
+    assert_eq!(entries().len(), 2);
+
+    // A syntax error is reported, with its place, whether or not the cache is on.
+    std::fs::write(&cm, "{{#if Values.name}}\nunclosed\n").unwrap();
+    let broken = |extra: &[(&str, &str)]| render(extra).status(1).run().stderr();
+    let with_cache = broken(&[]);
+    assert!(with_cache.contains("t/templates/cm.yaml:"), "{with_cache}");
+    assert_eq!(with_cache, broken(&[("KUBECTL_CHART_NO_CACHE", "1")]));
+    assert_eq!(
+        entries().len(),
+        2,
+        "nothing is stored for templates that do not compile"
+    );
+
+    // Tampering: every entry gets its payload changed (a different template), which the MAC
+    // catches; the run warns once, compiles, renders right and rewrites the entry.
+    std::fs::write(&cm, text).unwrap();
+    for entry in entries() {
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let at = bytes.len() - 3;
+        bytes[at] ^= 0x20;
+        std::fs::write(&entry, bytes).unwrap();
+    }
+    let tampered = render(&[]).run();
+    assert_eq!(tampered.stdout(), expected);
+    let stderr = tampered.stderr();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with("warning: compiled-template cache entry `")
+            && warnings[0].contains("for `t` failed authentication")
+            && warnings[0].ends_with("recompiling it"),
+        "{}",
+        warnings[0]
+    );
+    render(&[]).run().stderr_has(&[LOADED]);
+}

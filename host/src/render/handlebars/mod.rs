@@ -4,6 +4,9 @@
 //! of the tree, like Helm's `_helpers.tpl`. Each chart renders with its own scope: its values,
 //! `Chart`, `Files`, and `Subcharts.NAME.Values`/`.Chart` of its subcharts.
 
+mod cache;
+mod compiled;
+
 use std::sync::Arc;
 
 use handlebars::template::{Parameter, TemplateElement};
@@ -20,36 +23,59 @@ pub fn render_handlebars(
     members: &[usize],
     job: &Job,
 ) -> Result<EngineOutput> {
-    // Partials of every Handlebars chart, compiled once and shared.
-    let partials = compile_partials(members.iter().flat_map(|&i| {
-        let scope = &scopes[i];
-        scope
-            .chart
-            .partials()
-            .map(move |p| (scope.template_name(&p.path), p))
-    }))?;
-    let mut output = EngineOutput::default();
+    // Every template of every member, compiled at once (or loaded from the template cache):
+    // the partials of all Handlebars charts, then each chart's templates and the top notes.
+    let mut sources: Vec<(String, &str)> = Vec::new();
+    let mut renders: Vec<(usize, Vec<usize>, Option<usize>)> = Vec::new();
+    for &index in members {
+        let scope = &scopes[index];
+        for partial in scope.chart.partials() {
+            sources.push((scope.template_name(&partial.path), &partial.text));
+        }
+    }
+    let partial_count = sources.len();
     for &index in members {
         let scope = &scopes[index];
         if scope.chart.metadata.is_library() {
             continue;
         }
+        let mut templates = Vec::new();
+        for template in scope.chart.manifest_templates() {
+            templates.push(sources.len());
+            sources.push((scope.template_name(&template.path), &template.text));
+        }
+        let notes = scope.chart.notes().filter(|_| scope.is_root).map(|notes| {
+            sources.push((scope.template_name(&notes.path), &notes.text));
+            sources.len() - 1
+        });
+        renders.push((index, templates, notes));
+    }
+    let mut compiled = cache::compile_all(&sources)?;
+    let rest = compiled.split_off(partial_count);
+    let partials = compile_partials(sources.iter().map(|(name, _)| name.clone()).zip(compiled))?;
+    let compiled: Vec<Option<HbTemplate>> = std::iter::repeat_n(None, partial_count)
+        .chain(rest.into_iter().map(Some))
+        .collect();
+
+    let mut output = EngineOutput::default();
+    for (index, templates, notes) in renders {
+        let scope = &scopes[index];
         let registry = registry(scope.chart, &partials);
         let base = base_context(scopes, scope, job);
         let base_path = scope.template_name("templates");
-        let templates: Vec<&crate::chart::Template> = scope.chart.manifest_templates().collect();
         let registry_ref = &registry;
+        let (sources, compiled) = (&sources, &compiled);
         // One context per worker, with `Template` set for each template in turn.
         let rendered = super::parallel_chunks(&templates, |chunk| {
             let mut context = Context::from(base.clone());
             chunk
                 .iter()
-                .map(|template| {
-                    let name = scope.template_name(&template.path);
-                    let compiled = compile(&name, &template.text)?;
-                    set_template(&mut context, &name, &base_path);
-                    let text = render_compiled(registry_ref, &compiled, &name, &context)?;
-                    Ok::<_, Error>((name, text))
+                .map(|&at| {
+                    let name = &sources[at].0;
+                    let template = compiled[at].as_ref().ok_or_else(|| missing(name))?;
+                    set_template(&mut context, name, &base_path);
+                    let text = render_compiled(registry_ref, template, name, &context)?;
+                    Ok::<_, Error>((name.clone(), text))
                 })
                 .collect()
         });
@@ -61,20 +87,28 @@ pub fn render_handlebars(
             templates.len(),
             scope.full_path
         );
-        if scope.is_root
-            && let Some(notes) = scope.chart.notes()
-        {
-            let name = scope.template_name(&notes.path);
-            let compiled = compile(&name, &notes.text)?;
+        if let Some(at) = notes {
+            let name = &sources[at].0;
+            let template = compiled[at].as_ref().ok_or_else(|| missing(name))?;
             let mut context = Context::from(base);
-            set_template(&mut context, &name, &base_path);
+            set_template(&mut context, name, &base_path);
             let (registry, context) = (&registry, &context);
             output.notes = Some(super::on_render_stack(|| {
-                render_compiled(registry, &compiled, &name, context)
+                render_compiled(registry, template, name, context)
             })?);
         }
     }
     Ok(output)
+}
+
+/// A template that was compiled with the others but is not there (cannot happen: every
+/// index points past the partials).
+fn missing(name: &str) -> Error {
+    Error::Render {
+        template: name.to_owned(),
+        line: None,
+        message: "was not compiled".to_owned(),
+    }
 }
 
 /// `web/templates/deployment.yaml`: the name of a template of a top chart.
@@ -96,7 +130,14 @@ fn registry(chart: &Chart, partials: &[(String, HbTemplate)]) -> Handlebars<'sta
 /// The registry of a lone chart, as rendering builds it (for helper tests).
 #[cfg(test)]
 pub(crate) fn new_registry(chart: &Chart) -> Result<Handlebars<'static>> {
-    let partials = compile_partials(chart.partials().map(|p| (template_name(chart, &p.path), p)))?;
+    let partials = chart
+        .partials()
+        .map(|p| {
+            let name = template_name(chart, &p.path);
+            compile(&name, &p.text).map(|compiled| (name, compiled))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let partials = compile_partials(partials.into_iter())?;
     Ok(registry(chart, &partials))
 }
 
@@ -129,13 +170,12 @@ pub(crate) fn render_one(
 
 /// The partials of the given files (named as templates): each `{{#*inline "name"}}` block by
 /// its name, and each partial file whole, under its template name.
-fn compile_partials<'a>(
-    partials: impl Iterator<Item = (String, &'a crate::chart::Template)>,
+fn compile_partials(
+    partials: impl Iterator<Item = (String, HbTemplate)>,
 ) -> Result<Vec<(String, HbTemplate)>> {
     let mut registered = Vec::new();
     let mut defined: Map<String, Value> = Map::new();
-    for (name, partial) in partials {
-        let compiled = compile(&name, &partial.text)?;
+    for (name, compiled) in partials {
         for element in &compiled.elements {
             let TemplateElement::DecoratorBlock(block) = element else {
                 continue;

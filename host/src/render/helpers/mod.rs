@@ -48,11 +48,15 @@ pub fn partial_guard(
     body: handlebars::Template,
 ) -> handlebars::template::TemplateElement {
     use handlebars::template::{Parameter, TemplateElement};
-    let prototype =
-        handlebars::Template::compile(&format!("{{{{#{PARTIAL_GUARD}}}}}{{{{/{PARTIAL_GUARD}}}}}"));
-    let mut block = match prototype.map(|mut t| t.elements.pop()) {
-        Ok(Some(TemplateElement::HelperBlock(block))) => block,
-        // The prototype is a constant that always compiles to one block.
+    // The prototype is a constant that always compiles to one block; compiled once.
+    static PROTOTYPE: std::sync::OnceLock<Option<TemplateElement>> = std::sync::OnceLock::new();
+    let prototype = PROTOTYPE.get_or_init(|| {
+        handlebars::Template::compile(&format!("{{{{#{PARTIAL_GUARD}}}}}{{{{/{PARTIAL_GUARD}}}}}"))
+            .ok()
+            .and_then(|mut t| t.elements.pop())
+    });
+    let mut block = match prototype.clone() {
+        Some(TemplateElement::HelperBlock(block)) => block,
         _ => return TemplateElement::Comment(format!("{{{{> {name}}}}} could not be guarded")),
     };
     block.params = vec![Parameter::Literal(Value::String(name))];
