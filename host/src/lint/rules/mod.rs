@@ -38,8 +38,19 @@ impl Rule {
 
 /// What a rule may look at beyond the object it checks.
 struct Context<'a> {
-    /// Every object being linted (for rules that look across objects).
-    objects: &'a [Object],
+    /// The namespace (if set) and pod template labels of every workload being linted, found
+    /// once for the rules that match selectors across objects.
+    pod_labels: Vec<(Option<&'a str>, &'a serde_json::Map<String, Value>)>,
+}
+
+impl<'a> Context<'a> {
+    fn new(objects: &'a [Object]) -> Self {
+        let pod_labels = objects
+            .iter()
+            .filter_map(|o| Some((o.namespace(), pod::pod_spec(o)?.labels?)))
+            .collect();
+        Context { pod_labels }
+    }
 }
 
 /// One problem a rule found: where, and a message that says how to fix it.
@@ -88,9 +99,10 @@ impl Linter for Builtin {
     }
 
     fn lint(&self, objects: &[Object], _config: &Value) -> Result<Vec<Finding>, LinterError> {
-        let context = Context { objects };
-        let mut findings = Vec::new();
-        for object in objects {
+        let context = Context::new(objects);
+        // Objects are checked on every core; findings keep the objects' order.
+        let per_object = crate::render::parallel_map(objects, |object| {
+            let mut findings = Vec::new();
             for rule in all() {
                 for hit in (rule.check)(object, &context) {
                     findings.push(Finding {
@@ -104,6 +116,14 @@ impl Linter for Builtin {
                     });
                 }
             }
+            Ok(findings)
+        });
+        let mut findings = Vec::new();
+        for result in per_object {
+            findings.extend(result.map_err(|err| LinterError {
+                linter: BUILTIN.to_owned(),
+                message: err.to_string(),
+            })?);
         }
         Ok(findings)
     }

@@ -158,10 +158,11 @@ fn mismatching_selector(object: &Object, _: &Context<'_>) -> Vec<Hit> {
 
 /// Whether two objects can be in the same namespace: an object without one is installed in
 /// the release namespace, which may be anything, so it is compatible with every namespace.
-fn same_namespace(a: &Object, b: &Object) -> bool {
-    match (a.namespace(), b.namespace()) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
+/// Label values compared as text (`1` selects `"1"`), without building text for strings.
+fn same_label(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (Value::String(a), Value::String(b)) => a == b,
+        _ => text(have) == text(want),
     }
 }
 
@@ -183,12 +184,19 @@ fn dangling_service(object: &Object, context: &Context<'_>) -> Vec<Hit> {
     let selects = |labels: &Labels| {
         selector
             .iter()
-            .all(|(key, want)| labels.get(key).map(text) == Some(text(want)))
+            .all(|(key, want)| labels.get(key).is_some_and(|have| same_label(have, want)))
     };
-    let matched = context.objects.iter().any(|workload| {
-        same_namespace(object, workload)
-            && pod_spec(workload).is_some_and(|p| p.labels.is_some_and(selects))
-    });
+    let namespace = object.namespace();
+    let matched = context
+        .pod_labels
+        .iter()
+        .any(|(workload_namespace, labels)| {
+            let same_namespace = match (namespace, workload_namespace) {
+                (Some(a), Some(b)) => a == *b,
+                _ => true,
+            };
+            same_namespace && selects(labels)
+        });
     if matched {
         return Vec::new();
     }
@@ -421,6 +429,15 @@ mod tests {
                     "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, namespace: b}, spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a}]}}}}",
                 ),
                 &["$.spec.selector"],
+            ),
+            (
+                "same namespace, and values compared as text",
+                r,
+                &two(
+                    "{apiVersion: v1, kind: Service, metadata: {name: s, namespace: a}, spec: {selector: {v: 1}}}",
+                    "{apiVersion: apps/v1, kind: Deployment, metadata: {name: d, namespace: a}, spec: {selector: {matchLabels: {v: '1'}}, template: {metadata: {labels: {v: '1'}}, spec: {containers: [{name: a}]}}}}",
+                ),
+                &[],
             ),
         ]);
     }
