@@ -24,7 +24,8 @@ docs = text.split("\n---\n")
 changed = 0
 for i, doc in enumerate(docs):
     if changed < 50 and "kind: Deployment" in doc:
-        docs[i] = doc.replace("image: nginx:1.27", "image: nginx:1.28")
+        docs[i] = doc.replace("nginx:1.27", "nginx:1.28")
+        assert docs[i] != doc, "the image is not nginx:1.27: " + doc
         changed += 1
 assert changed == 50, changed
 open(sys.argv[2], "w").write("\n---\n".join(docs))
@@ -41,6 +42,9 @@ ours=$("$kc" diff rel -f "$work/v2.yaml" -o summary)
 echo "kubectl-chart: $ours"
 theirs=$("$kubectl" diff -f "$work/v2.yaml" | grep -c '^+++ ' || true)
 echo "kubectl diff: $theirs objects differ"
+# Both must see the 50 changed Deployments, or the figures below measure nothing.
+case "$ours" in *" 50 to change"*) ;; *) echo "expected 50 changed objects" >&2; exit 1 ;; esac
+[ "$theirs" = 50 ] || { echo "kubectl diff saw $theirs changed objects, not 50" >&2; exit 1; }
 
 # seconds taken by a command (its output discarded; exit status 1 of kubectl diff is success)
 timed() {

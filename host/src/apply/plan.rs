@@ -162,6 +162,9 @@ impl Plan {
     }
 }
 
+/// Where an object goes: its reference, how its kind is served, its merge-shape key.
+type Placed = (ObjectRef, Option<Resource>, KindKey);
+
 /// Plans the apply of `objects` (in install order) as `release`.
 pub fn plan(
     release: &ReleaseId,
@@ -173,7 +176,9 @@ pub fn plan(
     let defined = defined_crds(&objects);
     let mut shapes: HashMap<KindKey, OwnedShape> = HashMap::new();
     let mut unknown = BTreeSet::new();
-    let mut steps = Vec::with_capacity(objects.len());
+    // First, in order: where each object goes, checked for duplicates; then the steps
+    // themselves (copies, the three-way merge) on every core.
+    let mut pending = Vec::with_capacity(objects.len());
     let mut seen = HashSet::new();
     for object in &objects {
         let key = kind_key(object);
@@ -201,39 +206,50 @@ pub fn plan(
         {
             shapes.insert(key.clone(), shape);
         }
-        let mut desired = object.value.clone();
-        set_namespace(&mut desired, reference.namespace.as_deref());
-        if options.bookkeeping == Bookkeeping::KubectlChart {
-            decorate(&mut desired, release);
-        }
-        let live = snapshot.live.get(&reference).cloned();
-        let last = previous
-            .applied
-            .get(&reference)
-            .cloned()
-            .or_else(|| live.as_ref().and_then(annotated_last_applied));
-        let action = if options.server_side {
-            StepAction::ServerSideApply
-        } else {
-            OwnedShape::with(shapes.get(&key), |shape| {
-                merge_step(&desired, last.as_ref(), live.as_ref(), shape)
-            })
-        };
-        steps.push(Step {
-            object: reference,
-            source: object.source.clone(),
-            resource,
-            desired,
-            last,
-            live,
-            action,
-        });
+        pending.push((reference, resource, key));
     }
     if !unknown.is_empty() {
         return Err(Error::UnknownKinds {
             kinds: unknown.into_iter().collect(),
         });
     }
+    drop(defined);
+    // Every object has its place (or the plan failed above): the objects move into their
+    // steps, and the copies of live and last and the merge run on every core.
+    let mut pending: Vec<(Object, Placed)> = objects.into_iter().zip(pending).collect();
+    let steps = on_every_core(&mut pending, |(object, (reference, resource, key))| {
+        let mut desired = std::mem::take(&mut object.value);
+        set_namespace(&mut desired, reference.namespace.as_deref());
+        if options.bookkeeping == Bookkeeping::KubectlChart {
+            decorate(&mut desired, release);
+        }
+        let live = snapshot.live.get(reference).cloned();
+        let last = previous
+            .applied
+            .get(reference)
+            .cloned()
+            .or_else(|| live.as_ref().and_then(annotated_last_applied));
+        let action = if options.server_side {
+            StepAction::ServerSideApply
+        } else {
+            OwnedShape::with(shapes.get(key), |shape| {
+                merge_step(&desired, last.as_ref(), live.as_ref(), shape)
+            })
+        };
+        Step {
+            object: reference.clone(),
+            source: std::mem::take(&mut object.source),
+            resource: resource.take(),
+            desired,
+            last,
+            live,
+            action,
+        }
+    })
+    .map_err(|err| Error::Invalid {
+        object: release.owner(),
+        message: format!("cannot start a thread to plan on: {err}"),
+    })?;
 
     let owner = release.owner();
     let bookkeeping = options.bookkeeping;
@@ -336,6 +352,42 @@ pub fn plan(
         server_side: options.server_side,
         bookkeeping,
         from_helm,
+    })
+}
+
+/// `f` over `items` on every core (on scoped threads, a chunk each), results in order.
+fn on_every_core<T: Send, R: Send>(
+    items: &mut [T],
+    f: impl Fn(&mut T) -> R + Sync,
+) -> std::io::Result<Vec<R>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().div_ceil(32))
+        .max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut parts = items.chunks_mut(chunk);
+        let first = parts.next();
+        // Merges recurse as deep as objects nest (at most 100 levels): a large stack, which
+        // costs nothing untouched.
+        let handles = parts
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(16 << 20)
+                    .spawn_scoped(scope, move || part.iter_mut().map(f).collect::<Vec<R>>())
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut results: Vec<R> = first
+            .map(|part| part.iter_mut().map(f).collect())
+            .unwrap_or_default();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => results.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(results)
     })
 }
 
