@@ -142,6 +142,10 @@ pub async fn run(
         if hooks[index].delete_policies.is_empty() {
             hooks[index].delete_policies = vec!["before-hook-creation".to_owned()];
         }
+        // The record names the hook where it runs, namespace included.
+        if let Ok((_, placed)) = place(cluster, release, &hooks[index]).await {
+            hooks[index].object = placed;
+        }
         let started = now();
         let result = run_one(cluster, release, &hooks[index], event, timeout).await;
         hooks[index].last_run = Some(HookRun {
@@ -170,12 +174,13 @@ pub async fn run(
     Ok(())
 }
 
-/// Where a hook lives and what it is, with the release's namespace and marks.
-async fn prepare(
+/// Where a hook lives: how its kind is served, and its reference with the release's namespace
+/// when the chart gives none to a namespaced kind.
+async fn place(
     cluster: &Cluster,
     release: &ReleaseId,
     hook: &HookRecord,
-) -> Result<(Resource, ObjectRef, Value)> {
+) -> Result<(Resource, ObjectRef)> {
     let reference = &hook.object;
     let resource = cluster
         .resource(&reference.api_version, &reference.kind)
@@ -187,15 +192,30 @@ async fn prepare(
                 reference.api_version, reference.kind
             ),
         })?;
-    let mut body = hook.manifest.clone();
     let namespace = resource.namespaced.then(|| {
         reference
             .namespace
             .clone()
             .unwrap_or_else(|| release.namespace.clone())
     });
+    let reference = ObjectRef {
+        namespace,
+        ..reference.clone()
+    };
+    Ok((resource, reference))
+}
+
+/// Where a hook lives and what it is, with the release's namespace and marks.
+async fn prepare(
+    cluster: &Cluster,
+    release: &ReleaseId,
+    hook: &HookRecord,
+) -> Result<(Resource, ObjectRef, Value)> {
+    let (resource, reference) = place(cluster, release, hook).await?;
+    let namespace = &reference.namespace;
+    let mut body = hook.manifest.clone();
     if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        match &namespace {
+        match namespace {
             Some(ns) => metadata.insert("namespace".into(), Value::from(ns.clone())),
             None => metadata.remove("namespace"),
         };
@@ -212,10 +232,6 @@ async fn prepare(
             annotations.insert(OWNER_ANNOTATION.into(), Value::from(release.owner()));
         }
     }
-    let reference = ObjectRef {
-        namespace,
-        ..reference.clone()
-    };
     Ok((resource, reference, body))
 }
 

@@ -609,8 +609,8 @@ fn hooks_run_by_weight_are_not_release_objects_and_a_failing_hook_fails_the_revi
         ("migrate.yaml", &migrate),
     ]);
     cluster.apply("app", &app, &[]).run().stdout_has(&[
-        "v1 ConfigMap pre hook pre-install,pre-upgrade succeeded",
-        "batch/v1 Job migrate hook post-install,post-upgrade succeeded",
+        "v1 ConfigMap shop/pre hook pre-install,pre-upgrade succeeded",
+        "batch/v1 Job shop/migrate hook post-install,post-upgrade succeeded",
         "REVISION: 1",
     ]);
     // The ConfigMap hook ran and was deleted (hook-succeeded); the Job stays (default
