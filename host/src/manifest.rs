@@ -514,44 +514,60 @@ pub fn order_documents(documents: Vec<Document>) -> Vec<Document> {
 
 /// The documents of one template's output, split and parsed as Helm does.
 pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
+    split_lines(text)
+        .into_iter()
+        .map(|(line, doc)| parse_document(source, text, line, doc))
+        .collect()
+}
+
+/// [`split_helm`] with the 1-based line of the output each document starts on (counted once,
+/// front to back).
+pub fn split_lines(text: &str) -> Vec<(usize, &str)> {
+    let (mut line, mut counted) = (1, 0);
     split_helm(text)
         .into_iter()
         .map(|(offset, doc)| {
-            let line = text[..offset].matches('\n').count() + 1;
-            let value: Value = yaml::value_from_str(doc).map_err(|err| {
-                let (at, message) = yaml::error_position(&err);
-                let line = line + at.saturating_sub(1);
-                Error::Yaml {
-                    source_name: source.to_owned(),
-                    line,
-                    message,
-                    text: crate::quote::short(
-                        text.lines()
-                            .nth(line.saturating_sub(1))
-                            .unwrap_or_default()
-                            .trim_end(),
-                    ),
-                }
-            })?;
-            let value = match value {
-                Value::Null => None,
-                Value::Object(_) => Some(value),
-                other => {
-                    return Err(Error::NotAnObject {
-                        source_name: source.to_owned(),
-                        line,
-                        found: type_name(&other),
-                    });
-                }
-            };
-            Ok(Document {
-                source: source.to_owned(),
-                text: doc.to_owned(),
-                value,
-                line,
-            })
+            line += text[counted..offset].matches('\n').count();
+            counted = offset;
+            (line, doc)
         })
         .collect()
+}
+
+/// One document of a template's output (`text`), starting on `line`, parsed.
+pub fn parse_document(source: &str, text: &str, line: usize, doc: &str) -> Result<Document> {
+    let value: Value = yaml::value_from_str(doc).map_err(|err| {
+        let (at, message) = yaml::error_position(&err);
+        let line = line + at.saturating_sub(1);
+        Error::Yaml {
+            source_name: source.to_owned(),
+            line,
+            message,
+            text: crate::quote::short(
+                text.lines()
+                    .nth(line.saturating_sub(1))
+                    .unwrap_or_default()
+                    .trim_end(),
+            ),
+        }
+    })?;
+    let value = match value {
+        Value::Null => None,
+        Value::Object(_) => Some(value),
+        other => {
+            return Err(Error::NotAnObject {
+                source_name: source.to_owned(),
+                line,
+                found: type_name(&other),
+            });
+        }
+    };
+    Ok(Document {
+        source: source.to_owned(),
+        text: doc.to_owned(),
+        value,
+        line,
+    })
 }
 
 /// Documents from objects that no template text stands for (a post-renderer's output): the

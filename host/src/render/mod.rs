@@ -315,23 +315,29 @@ pub struct EngineOutput {
     pub notes: Option<String>,
 }
 
-/// Helm's `SortManifests` over rendered templates, the YAML parsed on every core.
+/// Helm's `SortManifests` over rendered templates, the documents parsed on every core.
 fn documents(mut files: Vec<(String, String)>) -> Result<Vec<Document>> {
     files.retain(|(name, text)| {
         let base = name.rsplit('/').next().unwrap_or(name);
         !base.starts_with('_') && !name.ends_with("NOTES.txt") && !text.trim().is_empty()
     });
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let parsed = parallel_map(&files, |(name, text)| {
-        manifest::parse_documents(name, text).map_err(|error| Error::Manifest {
+    // Documents, not files, are shared out: one template often renders hundreds of them.
+    let pieces: Vec<(&str, &str, usize, &str)> = files
+        .iter()
+        .flat_map(|(name, text)| {
+            manifest::split_lines(text)
+                .into_iter()
+                .map(move |(line, doc)| (name.as_str(), text.as_str(), line, doc))
+        })
+        .collect();
+    let parsed = parallel_map(&pieces, |&(name, text, line, doc)| {
+        manifest::parse_document(name, text, line, doc).map_err(|error| Error::Manifest {
             error,
-            rendered: text.clone(),
+            rendered: text.to_owned(),
         })
     });
-    let mut all = Vec::new();
-    for documents in parsed {
-        all.extend(documents?);
-    }
+    let all = parsed.into_iter().collect::<Result<Vec<_>>>()?;
     Ok(manifest::order_documents(all))
 }
 
