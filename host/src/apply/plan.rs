@@ -217,7 +217,7 @@ pub fn plan(
     // Every object has its place (or the plan failed above): the objects move into their
     // steps, and the copies of live and last and the merge run on every core.
     let mut pending: Vec<(Object, Placed)> = objects.into_iter().zip(pending).collect();
-    let steps = on_every_core(&mut pending, |(object, (reference, resource, key))| {
+    let step = |(object, (reference, resource, key)): &mut (Object, Placed)| {
         let mut desired = std::mem::take(&mut object.value);
         set_namespace(&mut desired, reference.namespace.as_deref());
         if options.bookkeeping == Bookkeeping::KubectlChart {
@@ -245,11 +245,17 @@ pub fn plan(
             live,
             action,
         }
-    })
-    .map_err(|err| Error::Invalid {
-        object: release.owner(),
-        message: format!("cannot start a thread to plan on: {err}"),
-    })?;
+    };
+    let chunk = crate::render::chunk_len(pending.len(), 32);
+    let mut steps = Vec::with_capacity(pending.len());
+    for part in crate::render::on_threads(pending.chunks_mut(chunk), |part| {
+        part.iter_mut().map(step).collect::<Vec<Step>>()
+    }) {
+        steps.extend(part.map_err(|err| Error::Invalid {
+            object: release.owner(),
+            message: format!("cannot start a thread to plan on: {err}"),
+        })?);
+    }
 
     let owner = release.owner();
     let bookkeeping = options.bookkeeping;
@@ -352,42 +358,6 @@ pub fn plan(
         server_side: options.server_side,
         bookkeeping,
         from_helm,
-    })
-}
-
-/// `f` over `items` on every core (on scoped threads, a chunk each), results in order.
-fn on_every_core<T: Send, R: Send>(
-    items: &mut [T],
-    f: impl Fn(&mut T) -> R + Sync,
-) -> std::io::Result<Vec<R>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(32))
-        .max(1);
-    let chunk = items.len().div_ceil(workers).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut parts = items.chunks_mut(chunk);
-        let first = parts.next();
-        // Merges recurse as deep as objects nest (at most 100 levels): a large stack, which
-        // costs nothing untouched.
-        let handles = parts
-            .map(|part| {
-                std::thread::Builder::new()
-                    .stack_size(16 << 20)
-                    .spawn_scoped(scope, move || part.iter_mut().map(f).collect::<Vec<R>>())
-            })
-            .collect::<std::io::Result<Vec<_>>>()?;
-        let mut results: Vec<R> = first
-            .map(|part| part.iter_mut().map(f).collect())
-            .unwrap_or_default();
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => results.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok(results)
     })
 }
 

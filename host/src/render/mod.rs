@@ -460,27 +460,49 @@ pub fn parallel_chunks<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&[T]) -> Vec<Result<R>> + Sync,
 ) -> Vec<Result<R>> {
+    on_threads(items.chunks(chunk_len(items.len(), 8)), f)
+        .into_iter()
+        .flat_map(|chunk| match chunk {
+            Ok(results) => results,
+            Err(err) => vec![Err(thread_error(&err))],
+        })
+        .collect()
+}
+
+/// How many items each worker takes: one chunk per core, each of at least `min` items (so
+/// small inputs make one chunk).
+pub fn chunk_len(items: usize, min: usize) -> usize {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(8))
+        .min(items.div_ceil(min))
         .max(1);
-    let chunk = items.len().div_ceil(workers).max(1);
+    items.div_ceil(workers).max(1)
+}
+
+/// Runs `f` on each of `chunks` on a thread of its own with a [`RENDER_STACK_SIZE`] stack
+/// (templates and merges recurse as deep as their input nests; untouched stack costs
+/// nothing), and returns the results in order; a thread that cannot start is an error for its
+/// chunk. A panic is passed on.
+pub fn on_threads<C: Send, R: Send>(
+    chunks: impl Iterator<Item = C>,
+    f: impl Fn(C) -> R + Sync,
+) -> Vec<std::io::Result<R>> {
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
+        let handles: Vec<_> = chunks
+            .map(|chunk| {
                 std::thread::Builder::new()
                     .stack_size(RENDER_STACK_SIZE)
-                    .spawn_scoped(scope, move || f(part))
+                    .spawn_scoped(scope, move || f(chunk))
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| match handle.map(|h| h.join()) {
-                Ok(Ok(results)) => results,
-                Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(err) => vec![Err(thread_error(&err))],
+            .map(|handle| {
+                handle.map(|h| match h.join() {
+                    Ok(result) => result,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
             })
             .collect()
     })

@@ -95,22 +95,21 @@ pub(super) fn encode(templates: &[Template]) -> Option<Vec<u8>> {
 /// The templates of bytes [`encode`] produced, decoded on every core.
 pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Template>, String> {
     let blobs: Vec<&[u8]> = postcard::from_bytes(bytes).map_err(|err| err.to_string())?;
-    crate::render::parallel_chunks(&blobs, |chunk| {
+    let chunk = crate::render::chunk_len(blobs.len(), 8);
+    let mut templates = Vec::with_capacity(blobs.len());
+    for part in crate::render::on_threads(blobs.chunks(chunk), |chunk| {
         let mut rebuild = Rebuild::default();
         chunk
             .iter()
             .map(|blob| {
-                let mirrored: Result<Tpl, String> =
-                    postcard::from_bytes(blob).map_err(|err| err.to_string());
-                mirrored
-                    .and_then(|t| rebuild.template(t))
-                    .map_err(crate::render::Error::Go)
+                let mirrored: Tpl = postcard::from_bytes(blob).map_err(|err| err.to_string())?;
+                rebuild.template(mirrored)
             })
-            .collect()
-    })
-    .into_iter()
-    .map(|result| result.map_err(|err| err.to_string()))
-    .collect()
+            .collect::<Result<Vec<_>, String>>()
+    }) {
+        templates.extend(part.map_err(|err| err.to_string())??);
+    }
+    Ok(templates)
 }
 
 fn mirror_template(template: Template) -> Option<Tpl> {
