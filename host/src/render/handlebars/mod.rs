@@ -25,8 +25,8 @@ pub fn render_handlebars(
 ) -> Result<EngineOutput> {
     // Every template of every member, compiled at once (or loaded from the template cache):
     // the partials of all Handlebars charts, then each chart's templates and the top notes.
+    // `renders` holds, per chart, indexes into what follows the partials.
     let mut sources: Vec<(String, &str)> = Vec::new();
-    let mut renders: Vec<(usize, Vec<usize>, Option<usize>)> = Vec::new();
     for &index in members {
         let scope = &scopes[index];
         for partial in scope.chart.partials() {
@@ -34,6 +34,7 @@ pub fn render_handlebars(
         }
     }
     let partial_count = sources.len();
+    let mut renders: Vec<(usize, Vec<usize>, Option<usize>)> = Vec::new();
     for &index in members {
         let scope = &scopes[index];
         if scope.chart.metadata.is_library() {
@@ -41,40 +42,35 @@ pub fn render_handlebars(
         }
         let mut templates = Vec::new();
         for template in scope.chart.manifest_templates() {
-            templates.push(sources.len());
+            templates.push(sources.len() - partial_count);
             sources.push((scope.template_name(&template.path), &template.text));
         }
         let notes = scope.chart.notes().filter(|_| scope.is_root).map(|notes| {
             sources.push((scope.template_name(&notes.path), &notes.text));
-            sources.len() - 1
+            sources.len() - 1 - partial_count
         });
         renders.push((index, templates, notes));
     }
-    let mut compiled = cache::compile_all(&sources)?;
-    let rest = compiled.split_off(partial_count);
-    let partials = compile_partials(sources.iter().map(|(name, _)| name.clone()).zip(compiled))?;
-    let compiled: Vec<Option<HbTemplate>> = std::iter::repeat_n(None, partial_count)
-        .chain(rest.into_iter().map(Some))
-        .collect();
-
+    let mut partials = cache::compile_all(&sources)?;
+    let compiled = partials.split_off(partial_count);
+    let partials = compile_partials(sources.iter().map(|(name, _)| name.clone()).zip(partials))?;
+    let names = &sources[partial_count..];
     let mut output = EngineOutput::default();
     for (index, templates, notes) in renders {
         let scope = &scopes[index];
         let registry = registry(scope.chart, &partials);
         let base = base_context(scopes, scope, job);
         let base_path = scope.template_name("templates");
-        let registry_ref = &registry;
-        let (sources, compiled) = (&sources, &compiled);
+        let (registry_ref, compiled) = (&registry, &compiled);
         // One context per worker, with `Template` set for each template in turn.
         let rendered = super::parallel_chunks(&templates, |chunk| {
             let mut context = Context::from(base.clone());
             chunk
                 .iter()
                 .map(|&at| {
-                    let name = &sources[at].0;
-                    let template = compiled[at].as_ref().ok_or_else(|| missing(name))?;
+                    let name = &names[at].0;
                     set_template(&mut context, name, &base_path);
-                    let text = render_compiled(registry_ref, template, name, &context)?;
+                    let text = render_compiled(registry_ref, &compiled[at], name, &context)?;
                     Ok::<_, Error>((name.clone(), text))
                 })
                 .collect()
@@ -88,8 +84,7 @@ pub fn render_handlebars(
             scope.full_path
         );
         if let Some(at) = notes {
-            let name = &sources[at].0;
-            let template = compiled[at].as_ref().ok_or_else(|| missing(name))?;
+            let (name, template) = (&names[at].0, &compiled[at]);
             let mut context = Context::from(base);
             set_template(&mut context, name, &base_path);
             let (registry, context) = (&registry, &context);
@@ -99,16 +94,6 @@ pub fn render_handlebars(
         }
     }
     Ok(output)
-}
-
-/// A template that was compiled with the others but is not there (cannot happen: every
-/// index points past the partials).
-fn missing(name: &str) -> Error {
-    Error::Render {
-        template: name.to_owned(),
-        line: None,
-        message: "was not compiled".to_owned(),
-    }
 }
 
 /// `web/templates/deployment.yaml`: the name of a template of a top chart.
