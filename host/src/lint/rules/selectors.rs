@@ -158,6 +158,13 @@ fn mismatching_selector(object: &Object, _: &Context<'_>) -> Vec<Hit> {
 
 /// Whether two objects can be in the same namespace: an object without one is installed in
 /// the release namespace, which may be anything, so it is compatible with every namespace.
+fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 /// Label values compared as text (`1` selects `"1"`), without building text for strings.
 fn same_label(have: &Value, want: &Value) -> bool {
     match (have, want) {
@@ -191,11 +198,7 @@ fn dangling_service(object: &Object, context: &Context<'_>) -> Vec<Hit> {
         .pod_labels
         .iter()
         .any(|(workload_namespace, labels)| {
-            let same_namespace = match (namespace, workload_namespace) {
-                (Some(a), Some(b)) => a == *b,
-                _ => true,
-            };
-            same_namespace && selects(labels)
+            same_namespace(namespace, *workload_namespace) && selects(labels)
         });
     if matched {
         return Vec::new();
