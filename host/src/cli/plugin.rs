@@ -74,8 +74,7 @@ pub fn registry(global: &GlobalArgs, chart: Option<&Path>) -> anyhow::Result<Reg
 
 fn warn(registry: &Registry) {
     for warning in registry.warnings() {
-        let prefix = colored::Colorize::bold(colored::Colorize::yellow("warning:"));
-        eprintln!("{prefix} {warning}");
+        crate::log::warning(&warning.to_string());
     }
 }
 
