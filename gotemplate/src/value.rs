@@ -552,6 +552,19 @@ pub fn format_float_v(x: f64) -> String {
 /// The shortest digits of `x` in `%g` style, switching to an exponent (`1e+06`, at least two
 /// exponent digits) when the decimal exponent is below -4 or at least `exponent_from`.
 pub fn format_float_g(x: f64, exponent_from: i32) -> String {
+    // Rust's `{:e}` gives the shortest digits that round-trip, as Go's shortest mode does.
+    shortest_g(x, &format!("{:e}", x.abs()), exponent_from)
+}
+
+/// `strconv.FormatFloat(x, 'g', -1, 32)`: [`format_float_g`] with the shortest digits that
+/// read back as the same `float32` (`1.1`, not `1.100000023841858`).
+pub fn format_float32_g(x: f64) -> String {
+    let single = x as f32;
+    shortest_g(f64::from(single), &format!("{:e}", single.abs()), 6)
+}
+
+/// `%g` layout of `x` from `sci`, the shortest scientific digits of its magnitude (`1.1e0`).
+fn shortest_g(x: f64, sci: &str, exponent_from: i32) -> String {
     if x.is_nan() {
         return "NaN".to_owned();
     }
@@ -561,9 +574,7 @@ pub fn format_float_g(x: f64, exponent_from: i32) -> String {
     if x == 0.0 {
         return if x.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
-    // Rust's `{:e}` gives the shortest digits that round-trip, as Go's shortest mode does.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let sign = if x < 0.0 { "-" } else { "" };

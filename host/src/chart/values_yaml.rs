@@ -352,43 +352,8 @@ pub enum Plain {
 /// `strconv.FormatFloat(f, 'g', -1, 32)`: how sigs.k8s.io/yaml prints a YAML float that
 /// lands in a string (a map key, a string field of `Chart.yaml`): the shortest digits that
 /// read back as the same `float32`, with an exponent below 1e-4 and from 1e6 (`1.1`,
-/// `1e+06`).
-pub fn format_float32_g(f: f64) -> String {
-    let single = f as f32;
-    if single.is_nan() {
-        return "NaN".to_owned();
-    }
-    if single.is_infinite() {
-        return if single > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
-    }
-    if single == 0.0 {
-        return if single.is_sign_negative() { "-0" } else { "0" }.to_owned();
-    }
-    let sci = format!("{:e}", single.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if single < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let point = if rest.is_empty() { "" } else { "." };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
-            exponent.unsigned_abs()
-        );
-    }
-    let before = exponent + 1;
-    let text = if before <= 0 {
-        format!("0.{}{digits}", "0".repeat(before.unsigned_abs() as usize))
-    } else if before as usize >= digits.len() {
-        format!("{digits}{}", "0".repeat(before as usize - digits.len()))
-    } else {
-        let (int, frac) = digits.split_at(before as usize);
-        format!("{int}.{frac}")
-    };
-    format!("{sign}{text}")
-}
+/// `1e+06`). The engine's float printing, for `float32`.
+pub use kchart_gotemplate::value::format_float32_g;
 
 pub fn resolve_plain(text: &str) -> Plain {
     match text {
